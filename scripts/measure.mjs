@@ -1,0 +1,261 @@
+#!/usr/bin/env node
+// Sizes, cold start and decode latency of vae-explorer in headless Chromium (run by `make measure`).
+// Prints a markdown table and writes bench/measure.json.
+//
+//   node scripts/measure.mjs [--loads N] [--quick]
+//
+// Backends: "CPU" runs in Chromium without WebGPU; "WebGPU" runs with --enable-unsafe-webgpu,
+// which on a machine without a GPU is SwiftShader (a software adapter): its numbers say how
+// the WebGPU path behaves, not how fast a real GPU is.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import os from 'node:os';
+import { startServer, launchBrowser, openPage, percentile, median, ROOT } from '../tests/browser/harness.mjs';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const LOADS = Number(argv[argv.indexOf('--loads') + 1]) || (quick ? 2 : 5);
+const API_RUNS = { CPU: quick ? 50 : 200, WebGPU: quick ? 20 : 50 };
+const ENCODE_RUNS = { CPU: quick ? 30 : 100, WebGPU: quick ? 10 : 30 };
+const SLIDER_EVENTS = quick ? 60 : 300;
+
+const log = (...a) => process.stderr.write(`measure: ${a.join(' ')}\n`);
+
+// ---------------------------------------------------------------- sizes
+
+function sizes() {
+  const gz = (buf) => zlib.gzipSync(buf, { level: 9 }).length;
+  const wasm = fs.readFileSync(path.join(ROOT, 'pkg/vae_explorer_bg.wasm'));
+  const js = fs.readFileSync(path.join(ROOT, 'pkg/vae_explorer.js'));
+  const index = JSON.parse(fs.readFileSync(path.join(ROOT, 'models/index.json'), 'utf8'));
+  const entry = index.models[0];
+  const dir = path.join(ROOT, 'models', entry.path);
+  const manifestText = fs.readFileSync(path.join(dir, 'manifest.json'));
+  const manifest = JSON.parse(manifestText);
+  const weights = fs.readFileSync(path.join(dir, manifest.weights || 'weights.bpk'));
+  const out = {
+    model: entry.name,
+    wasm: { raw: wasm.length, gzip: gz(wasm) },
+    glue_js: { raw: js.length, gzip: gz(js) },
+    weights: { raw: weights.length, gzip: gz(weights) },
+    manifest: { raw: manifestText.length, gzip: gz(manifestText) },
+  };
+  out.bundle = { raw: out.weights.raw + out.manifest.raw, gzip: out.weights.gzip + out.manifest.gzip };
+  out.wasm_plus_bundle_gzip = out.wasm.gzip + out.bundle.gzip;
+  return out;
+}
+
+// ---------------------------------------------------------------- browser measurements
+
+async function firstDecode(browser, server, query) {
+  const times = [];
+  let backend = '';
+  for (let i = 0; i < LOADS; i++) {
+    // A new context per load: empty HTTP cache, fresh page.
+    const s = await openPage(browser, server, query, { waitReady: false });
+    try {
+      await s.page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 120_000, polling: 20 });
+      const r = await s.page.evaluate(() => ({
+        t: performance.getEntriesByName('first-decode')[0]?.startTime,
+        backend: window.vaeStats.backend,
+      }));
+      times.push(r.t);
+      backend = r.backend;
+    } finally {
+      await s.close();
+    }
+  }
+  return { query, backend, runs: times, median_ms: median(times) };
+}
+
+/** Warm decode/encode latency through the wasm API, in a page of this browser. */
+async function apiLatency(browser, server, backend) {
+  const s = await openPage(browser, server, `?backend=${backend === 'WebGPU' ? 'webgpu' : 'cpu'}`);
+  try {
+    return await s.page.evaluate(
+      async ({ backend, decodeRuns, encodeRuns }) => {
+        const mod = await import('/pkg/vae_explorer.js');
+        await mod.default();
+        const idx = await (await fetch('/models/index.json')).json();
+        const base = `/models/${idx.models[0].path}`;
+        const mt = await (await fetch(`${base}manifest.json`)).text();
+        const w = new Uint8Array(await (await fetch(`${base}weights.bpk`)).arrayBuffer());
+        const ex = await mod.Explorer.create(mt, w, backend === 'WebGPU' ? 'webgpu' : 'cpu');
+        const D = ex.latentDim;
+        const randomZ = () => Float32Array.from({ length: D }, () => 3 * (Math.random() * 2 - 1));
+        for (let i = 0; i < 10; i++) await ex.decode(randomZ()); // warm-up
+        const decodeMs = [];
+        let t = performance.now();
+        const t0 = t;
+        for (let i = 0; i < decodeRuns; i++) {
+          await ex.decode(randomZ());
+          const now = performance.now();
+          decodeMs.push(now - t);
+          t = now;
+        }
+        const decodeMean = (t - t0) / decodeRuns;
+        const img = () => Float32Array.from({ length: 784 }, () => (Math.random() < 0.2 ? Math.random() : 0));
+        for (let i = 0; i < 5; i++) await ex.encode(img());
+        const encodeMs = [];
+        for (let i = 0; i < encodeRuns; i++) {
+          const x = img();
+          const a = performance.now();
+          await ex.encode(x);
+          encodeMs.push(performance.now() - a);
+        }
+        const out = { backend: ex.backend, adapter: ex.adapter, decodeMs, decodeMean, encodeMs, crossOriginIsolated: self.crossOriginIsolated };
+        ex.free();
+        return out;
+      },
+      { backend, decodeRuns: API_RUNS[backend], encodeRuns: ENCODE_RUNS[backend] },
+    );
+  } finally {
+    await s.close();
+  }
+}
+
+/**
+ * Slider-to-pixels in the page: `events` input events on a latent slider, one per animation
+ * frame, sweeping it back and forth; the page records each painted image's latency (from the
+ * input event's timestamp to after putImageData) in window.vaeStats.decodeMs.
+ */
+async function sliderLatency(browser, server, query, events) {
+  const s = await openPage(browser, server, query);
+  try {
+    return await s.page.evaluate(async (events) => {
+      const input = document.querySelector('input[type=range]');
+      const min = Number(input.min);
+      const max = Number(input.max);
+      const before = window.vaeStats.decodeMs.length;
+      const frame = () => new Promise((r) => requestAnimationFrame(r));
+      const start = performance.now();
+      for (let k = 0; k < events; k++) {
+        await frame();
+        const phase = (k % 100) / 100; // triangle wave over the whole range
+        const f = phase < 0.5 ? phase * 2 : 2 - phase * 2;
+        input.value = String(min + f * (max - min));
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+      }
+      // Wait for the last decode to land.
+      let quiet = 0;
+      let last = window.vaeStats.decodeMs.length;
+      while (quiet < 10) {
+        await frame();
+        const n = window.vaeStats.decodeMs.length;
+        quiet = n === last ? quiet + 1 : 0;
+        last = n;
+      }
+      const elapsed = performance.now() - start;
+      return { backend: window.vaeStats.backend, decodeMs: window.vaeStats.decodeMs.slice(before), events, elapsed };
+    }, events);
+  } finally {
+    await s.close();
+  }
+}
+
+async function adapterInfo(browser, server) {
+  const s = await openPage(browser, server, '?backend=cpu');
+  try {
+    return await s.page.evaluate(async () => {
+      if (!navigator.gpu) return { available: false, text: 'none (navigator.gpu missing)' };
+      const a = await navigator.gpu.requestAdapter();
+      if (!a) return { available: false, text: 'none (no adapter)' };
+      const i = a.info ?? {};
+      const text = [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' ') || 'unnamed adapter';
+      return { available: true, text, vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description, isFallbackAdapter: i.isFallbackAdapter ?? a.isFallbackAdapter ?? null };
+    });
+  } finally {
+    await s.close();
+  }
+}
+
+// ---------------------------------------------------------------- main
+
+const fmtBytes = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} MB` : `${(n / 1e3).toFixed(1)} kB`);
+const fmtMs = (v) => (v == null || Number.isNaN(v) ? '–' : v < 1 ? v.toFixed(2) : v < 10 ? v.toFixed(1) : v.toFixed(0));
+const pct = (values) => ({ n: values.length, p50: percentile(values, 50), p95: percentile(values, 95) });
+
+async function main() {
+  const size = sizes();
+  log('sizes done');
+  const server = await startServer();
+  const cpuBrowser = await launchBrowser({ webgpu: false });
+  const gpuBrowser = await launchBrowser({ webgpu: true });
+  const result = {
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version },
+    chromium: gpuBrowser.version(),
+    sizes: size,
+  };
+  try {
+    result.adapter = await adapterInfo(gpuBrowser, server);
+    log('adapter:', result.adapter.text);
+
+    result.first_decode = {
+      cpu: await firstDecode(cpuBrowser, server, '?backend=cpu'),
+      webgpu: await firstDecode(gpuBrowser, server, '?backend=webgpu'),
+      auto: await firstDecode(gpuBrowser, server, '?backend=auto'),
+    };
+    log('first decode done');
+
+    result.api = {};
+    result.slider = {};
+    for (const [name, browser, query] of [
+      ['CPU', cpuBrowser, '?backend=cpu'],
+      ['WebGPU', gpuBrowser, '?backend=webgpu'],
+    ]) {
+      const api = await apiLatency(browser, server, name);
+      result.api[name] = {
+        backend: api.backend,
+        crossOriginIsolated: api.crossOriginIsolated,
+        decode: { ...pct(api.decodeMs), mean: api.decodeMean },
+        encode: pct(api.encodeMs),
+      };
+      const sl = await sliderLatency(browser, server, query, SLIDER_EVENTS);
+      result.slider[name] = { backend: sl.backend, events: sl.events, elapsed_ms: sl.elapsed, ...pct(sl.decodeMs) };
+      log(name, 'latency done');
+    }
+  } finally {
+    await cpuBrowser.close();
+    await gpuBrowser.close();
+    await server.stop();
+  }
+
+  fs.mkdirSync(path.join(ROOT, 'bench'), { recursive: true });
+  fs.writeFileSync(path.join(ROOT, 'bench/measure.json'), `${JSON.stringify(result, null, 2)}\n`);
+
+  const fd = result.first_decode;
+  const a = result.api;
+  const sl = result.slider;
+  const rows = [
+    ['wasm (pkg/vae_explorer_bg.wasm)', `${fmtBytes(size.wasm.raw)} raw, ${fmtBytes(size.wasm.gzip)} gzip -9`],
+    [`model bundle (${size.model}: weights.bpk + manifest.json)`, `${fmtBytes(size.bundle.raw)} raw, ${fmtBytes(size.bundle.gzip)} gzip -9`],
+    ['download, wasm + bundle (gzip -9)', fmtBytes(size.wasm_plus_bundle_gzip)],
+    [`navigation → first decoded image, ?backend=cpu (median of ${LOADS})`, `${fmtMs(fd.cpu.median_ms)} ms`],
+    [`navigation → first decoded image, ?backend=webgpu (median of ${LOADS})`, `${fmtMs(fd.webgpu.median_ms)} ms (${fd.webgpu.backend})`],
+    [`navigation → first decoded image, ?backend=auto (median of ${LOADS})`, `${fmtMs(fd.auto.median_ms)} ms (auto chose ${fd.auto.backend})`],
+    [`decode, batch 1, API, CPU (${a.CPU.decode.n} warm calls)`, `p50 ${fmtMs(a.CPU.decode.p50)} ms, p95 ${fmtMs(a.CPU.decode.p95)} ms`],
+    [`decode, batch 1, API, WebGPU (${a.WebGPU.decode.n} warm calls)`, `p50 ${fmtMs(a.WebGPU.decode.p50)} ms, p95 ${fmtMs(a.WebGPU.decode.p95)} ms`],
+    [`slider → pixels in the page, CPU (${sl.CPU.events} input events, ${sl.CPU.n} paints)`, `p50 ${fmtMs(sl.CPU.p50)} ms, p95 ${fmtMs(sl.CPU.p95)} ms`],
+    [`slider → pixels in the page, WebGPU (${sl.WebGPU.events} input events, ${sl.WebGPU.n} paints)`, `p50 ${fmtMs(sl.WebGPU.p50)} ms, p95 ${fmtMs(sl.WebGPU.p95)} ms`],
+    [`encode, API, CPU (${a.CPU.encode.n} calls)`, `p50 ${fmtMs(a.CPU.encode.p50)} ms, p95 ${fmtMs(a.CPU.encode.p95)} ms`],
+    [`encode, API, WebGPU (${a.WebGPU.encode.n} calls)`, `p50 ${fmtMs(a.WebGPU.encode.p50)} ms, p95 ${fmtMs(a.WebGPU.encode.p95)} ms`],
+  ];
+  const lines = [
+    `Headless ${result.chromium} · WebGPU adapter: ${result.adapter.text}${result.adapter.isFallbackAdapter ? ' (fallback adapter)' : ''} · ${result.machine.cpus} CPU cores (${result.machine.cpu}) · ${result.date.slice(0, 10)}`,
+    '',
+    '| Measure | Value |',
+    '|---|---|',
+    ...rows.map(([k, v]) => `| ${k} | ${v} |`),
+    '',
+    `performance.now() resolution here is ${a.CPU.crossOriginIsolated ? '5 µs (cross-origin isolated)' : '100 µs (page not cross-origin isolated)'}; CPU API decode mean: ${a.CPU.decode.mean.toFixed(3)} ms.`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`measure: ${err?.stack ?? err}\n`);
+  process.exit(1);
+});

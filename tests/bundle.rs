@@ -1,0 +1,179 @@
+//! The shipped bundles load into the architecture their manifest describes, and a bundle
+//! that does not fit is refused with a clear message.
+
+use std::path::Path;
+
+use burn::tensor::{Device, Tensor, TensorData};
+use vae_explorer::bundle::{self, Manifest, load_model, read_bundle, write_bundle};
+use vae_explorer::model::VaeConfig;
+
+fn shipped() -> Vec<std::path::PathBuf> {
+    let index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("models/index.json").unwrap()).unwrap();
+    index["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| Path::new("models").join(m["path"].as_str().unwrap()))
+        .collect()
+}
+
+#[test]
+fn shipped_bundles_load_and_decode_digits() {
+    let device = Device::flex();
+    let bundles = shipped();
+    assert!(!bundles.is_empty(), "models/index.json lists no model");
+    for dir in bundles {
+        let (manifest, vae) = read_bundle(&dir, &device).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            manifest.latent_dim >= 8,
+            "{}: the default model has N ≥ 8",
+            dir.display()
+        );
+        assert_eq!(manifest.latent.len(), manifest.latent_dim);
+        assert!(
+            manifest.metrics.test_loss_nats < 110.0,
+            "{}: test loss {} nats",
+            dir.display(),
+            manifest.metrics.test_loss_nats
+        );
+        // z = 0 (the prior's mode) decodes to a digit-like image: ink in the middle, none at the border.
+        let z = Tensor::<2>::zeros([1, manifest.latent_dim], &device);
+        let image: Vec<f32> = vae.decoder.forward(z).into_data().try_to_vec().unwrap();
+        let at = |r: usize, c: usize| image[r * 28 + c];
+        let border: f32 = (0..28)
+            .map(|i| at(0, i) + at(27, i) + at(i, 0) + at(i, 27))
+            .sum::<f32>()
+            / 112.0;
+        let centre: f32 = (10..18)
+            .flat_map(|r| (10..18).map(move |c| (r, c)))
+            .map(|(r, c)| at(r, c))
+            .sum::<f32>()
+            / 64.0;
+        assert!(border < 0.02, "border ink {border}");
+        assert!(centre > 0.1, "centre ink {centre}");
+    }
+}
+
+fn small_bundle(dir: &Path, latent: usize) -> Manifest {
+    let device = Device::flex();
+    let vae = VaeConfig::new(latent, vec![8]).init(&device);
+    let text = std::fs::read_to_string("models/mnist-mlp-16/manifest.json").unwrap();
+    let mut manifest = Manifest::parse(&text).unwrap();
+    manifest.latent_dim = latent;
+    manifest.architecture = bundle::Architecture::Mlp { hidden: vec![8] };
+    manifest.latent.truncate(latent);
+    write_bundle(dir, &manifest, vae).unwrap();
+    manifest
+}
+
+#[test]
+fn bundles_round_trip_through_f16_storage() {
+    let dir = tempfile::tempdir().unwrap();
+    let device = Device::flex();
+    let vae = VaeConfig::new(4, vec![8]).init(&device);
+    let z = Tensor::<2>::from_data(
+        TensorData::new(vec![0.5f32, -1.0, 2.0, 0.0], [1, 4]),
+        &device,
+    );
+    let before: Vec<f32> = vae
+        .decoder
+        .forward(z.clone())
+        .into_data()
+        .try_to_vec()
+        .unwrap();
+    let mut manifest = small_bundle(dir.path(), 4);
+    manifest.name = "round-trip".into();
+    write_bundle(dir.path(), &manifest, vae).unwrap();
+    let (loaded_manifest, loaded) = read_bundle(dir.path(), &device).unwrap();
+    assert_eq!(loaded_manifest, manifest);
+    let after: Vec<f32> = loaded.decoder.forward(z).into_data().try_to_vec().unwrap();
+    let max = before
+        .iter()
+        .zip(&after)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f32::max);
+    assert!(max < 1e-3, "f16 storage changed a pixel by {max}");
+    assert!(
+        !dir.path().join("weights.tmp").exists(),
+        "temporary file left behind"
+    );
+}
+
+#[test]
+fn a_bundle_that_does_not_fit_is_refused_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let device = Device::flex();
+    let manifest = small_bundle(dir.path(), 4);
+    let weights = std::fs::read(dir.path().join("weights.bpk")).unwrap();
+
+    // Manifest claims 6 latent dimensions; the weights have 4.
+    let mut wrong = manifest.clone();
+    wrong.latent_dim = 6;
+    wrong
+        .latent
+        .extend(wrong.latent.clone().into_iter().take(2));
+    let err = load_model(&wrong, weights.clone(), &device)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("do not fit") && err.contains("6 latent"),
+        "{err}"
+    );
+
+    // Hidden width differs.
+    let mut wrong = manifest.clone();
+    wrong.architecture = bundle::Architecture::Mlp { hidden: vec![9] };
+    let err = load_model(&wrong, weights.clone(), &device)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("do not fit") && err.contains("shape"), "{err}");
+
+    // Truncated and garbage weights.
+    let err = load_model(&manifest, weights[..weights.len() / 2].to_vec(), &device)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("damaged"), "{err}");
+    let err = load_model(&manifest, b"not a burnpack file at all".to_vec(), &device)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("damaged"), "{err}");
+    let err = load_model(&manifest, Vec::new(), &device)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("damaged"), "{err}");
+}
+
+#[test]
+fn bad_manifests_are_refused_in_words() {
+    let text = std::fs::read_to_string("models/mnist-mlp-16/manifest.json").unwrap();
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        f(&mut v);
+        Manifest::parse(&v.to_string()).unwrap_err().to_string()
+    };
+    let err = edit(&|v| v["format_version"] = 99.into());
+    assert!(err.contains("format version 99"), "{err}");
+    let err = edit(&|v| v["latent_dim"] = 3.into());
+    assert!(err.contains("3 dimensions but describes 16"), "{err}");
+    let err = edit(&|v| {
+        v.as_object_mut().unwrap().remove("weights");
+    });
+    assert!(err.contains("weights"), "{err}");
+    let err = edit(&|v| v["architecture"]["hidden"] = serde_json::json!([]));
+    assert!(err.contains("hidden layers"), "{err}");
+    let err = edit(&|v| v["latent"][2]["slider_min"] = 5.0.into());
+    assert!(err.contains("latent dimension 3"), "{err}");
+    assert!(
+        Manifest::parse("{")
+            .unwrap_err()
+            .to_string()
+            .contains("not valid")
+    );
+    assert!(
+        Manifest::parse(&" ".repeat(5 << 20))
+            .unwrap_err()
+            .to_string()
+            .contains("larger")
+    );
+}

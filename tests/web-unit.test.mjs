@@ -1,0 +1,327 @@
+// Unit tests (plain Node, no browser) of www/decode-scheduler.js and the pure MNIST
+// preprocessing in www/draw.js.
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LatestScheduler, DecodeScheduler, median, pushBounded } from '../www/decode-scheduler.js';
+import { mnistPreprocess, centreOfMass, FIELD, BOX } from '../www/draw.js';
+
+// ---------------------------------------------------------------- scheduler
+
+/** A scheduler with a manual frame source, a manual clock and runs resolved by hand. */
+function harness(opts = {}) {
+  const frames = [];
+  let t = 0;
+  const runs = [];
+  const applied = [];
+  const lat = [];
+  const s = new (opts.cls ?? DecodeScheduler)({
+    requestFrame: (cb) => frames.push(cb),
+    now: () => t,
+    run: (v, seq) => new Promise((res, rej) => runs.push({ v, seq, res, rej })),
+    apply: (r, info) => applied.push([r, info.seq]),
+    onLatency: (ms) => lat.push(ms),
+    onError: (e) => applied.push(['err', e.message]),
+    ...opts,
+  });
+  const frame = () => {
+    const f = frames.splice(0);
+    f.forEach((cb) => cb());
+  };
+  const tick = () => new Promise((r) => setImmediate(r));
+  return { s, frames, runs, applied, lat, frame, tick, setT: (x) => { t = x; } };
+}
+
+describe('LatestScheduler / DecodeScheduler', () => {
+  test('coalesces to one dispatch per frame, latest wins; latency is submit -> apply', async () => {
+    const h = harness();
+    h.s.submit('a', 0);
+    h.s.submit('b', 1);
+    h.s.submit('c', 2);
+    assert.equal(h.frames.length, 1, 'one frame requested for three submits');
+    h.frame();
+    assert.deepEqual(h.runs.map((r) => [r.v, r.seq]), [['c', 1]]);
+    h.frame();
+    assert.equal(h.runs.length, 1, 'no dispatch without a change');
+    h.setT(10);
+    h.runs[0].res('C');
+    await h.tick();
+    assert.deepEqual(h.applied, [['C', 1]]);
+    assert.deepEqual(h.lat, [8], 'latency measured from the t0 of the value that ran');
+  });
+
+  test('at most 2 in flight; the newest value waits, no queue of stale values', async () => {
+    const h = harness();
+    h.s.submit(1);
+    h.frame();
+    h.s.submit(2);
+    h.frame();
+    h.s.submit(3);
+    h.frame();
+    assert.equal(h.runs.length, 2);
+    assert.equal(h.s.inFlight, 2);
+    h.s.submit(4);
+    h.s.submit(5);
+    assert.equal(h.frames.length, 0, 'no frame requested while saturated');
+    assert.equal(h.s.hasPending, true);
+    h.runs[0].res('r1');
+    await h.tick();
+    assert.equal(h.frames.length, 1);
+    h.frame();
+    assert.deepEqual(h.runs.map((r) => r.v), [1, 2, 5], '3 and 4 were superseded, never run');
+    assert.equal(h.s.stats.maxInFlightSeen, 2);
+  });
+
+  test('out-of-order completions: stale results dropped', async () => {
+    const h = harness();
+    h.s.submit(1);
+    h.frame();
+    h.s.submit(2);
+    h.frame();
+    h.runs[1].res('r2');
+    await h.tick();
+    h.runs[0].res('r1');
+    await h.tick();
+    assert.deepEqual(h.applied, [['r2', 2]]);
+    assert.equal(h.s.stats.dropped, 1);
+    assert.equal(h.lat.length, 1);
+  });
+
+  test('errors free the slot and are reported', async () => {
+    const h = harness({ cls: LatestScheduler, maxInFlight: 1 });
+    h.s.submit(1);
+    h.frame();
+    h.s.submit(2);
+    h.frame();
+    assert.equal(h.runs.length, 1);
+    h.runs[0].rej(new Error('boom'));
+    await h.tick();
+    assert.deepEqual(h.applied, [['err', 'boom']]);
+    h.frame();
+    assert.equal(h.runs.length, 2);
+    h.runs[1].res('ok');
+    await h.tick();
+    assert.deepEqual(h.applied.at(-1), ['ok', 2]);
+    await h.s.idle();
+    assert.equal(h.s.stats.failed, 1);
+  });
+
+  test('a synchronous throw in run() or apply() is reported, not thrown out of the frame', async () => {
+    const h = harness({
+      cls: LatestScheduler,
+      run: (v) => {
+        if (v === 'bad') throw new Error('sync');
+        return Promise.resolve(v);
+      },
+      apply: (r) => {
+        if (r === 'unpaintable') throw new Error('apply');
+        h.applied.push([r]);
+      },
+    });
+    h.s.submit('bad');
+    assert.doesNotThrow(() => h.frame());
+    await h.tick();
+    h.s.submit('unpaintable');
+    h.frame();
+    await h.tick();
+    h.s.submit('good');
+    h.frame();
+    await h.tick();
+    assert.deepEqual(h.applied, [['err', 'sync'], ['err', 'apply'], ['good']]);
+    assert.equal(h.s.inFlight, 0);
+  });
+
+  test('apply() returning false is not counted as applied and reports no latency', async () => {
+    const h = harness({ apply: () => false });
+    h.s.submit(1);
+    h.frame();
+    h.runs[0].res('x');
+    await h.tick();
+    assert.equal(h.s.stats.applied, 0);
+    assert.deepEqual(h.lat, []);
+  });
+
+  test('cancelPending drops a value not yet dispatched; idle() resolves', async () => {
+    const h = harness();
+    h.s.submit('x');
+    h.s.cancelPending();
+    h.frame();
+    assert.equal(h.runs.length, 0);
+    let idle = false;
+    h.s.idle().then(() => { idle = true; });
+    await h.tick();
+    assert.equal(idle, true);
+  });
+
+  test('constructor validates its arguments', () => {
+    assert.throws(() => new LatestScheduler({ run: () => {} }), TypeError);
+    assert.throws(() => new LatestScheduler({ run: () => {}, apply: () => {}, maxInFlight: 0 }), RangeError);
+    assert.equal(new DecodeScheduler({ run: () => {}, apply: () => {} }).maxInFlight, 2);
+  });
+
+  test('median / pushBounded', () => {
+    assert.equal(median([3, 1, 2]), 2);
+    assert.equal(median([4, 1, 2, 3]), 2.5);
+    assert.equal(median([10, 9, 100]), 10, 'numeric, not lexicographic, order');
+    assert.ok(Number.isNaN(median([])));
+    const input = [5, 1, 3];
+    median(input);
+    assert.deepEqual(input, [5, 1, 3], 'input not modified');
+    const a = [];
+    for (let i = 0; i < 2500; i++) pushBounded(a, i, 2000);
+    assert.equal(a.length, 2000);
+    assert.equal(a[0], 500);
+    assert.equal(a.at(-1), 2499);
+  });
+});
+
+// ---------------------------------------------------------------- preprocessing
+
+const RGBA = { stride: 4, channel: 3, scale: 255 };
+
+function canvasWithRect(W, H, x0, y0, w, h) {
+  const d = new Uint8ClampedArray(W * H * 4);
+  fillRect(d, W, x0, y0, w, h);
+  return d;
+}
+
+function fillRect(d, W, x0, y0, w, h, alpha = 255) {
+  for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + w; x++) d[(y * W + x) * 4 + 3] = alpha;
+}
+
+/** Round brush stroke through points (pad pixels), alpha = ink, like the drawing pad. */
+function strokeCanvas(W, points, radius) {
+  const d = new Uint8ClampedArray(W * W * 4);
+  for (let k = 1; k < points.length; k++) {
+    const [ax, ay] = points[k - 1];
+    const [bx, by] = points[k];
+    const steps = Math.ceil(Math.hypot(bx - ax, by - ay));
+    for (let s = 0; s <= steps; s++) {
+      const cx = ax + ((bx - ax) * s) / steps;
+      const cy = ay + ((by - ay) * s) / steps;
+      for (let y = Math.floor(cy - radius); y <= Math.ceil(cy + radius); y++) {
+        for (let x = Math.floor(cx - radius); x <= Math.ceil(cx + radius); x++) {
+          if (x >= 0 && y >= 0 && x < W && y < W && (x - cx) ** 2 + (y - cy) ** 2 <= radius * radius) d[(y * W + x) * 4 + 3] = 255;
+        }
+      }
+    }
+  }
+  return d;
+}
+
+/** Bounding box of non-zero values in a 28x28 field. */
+function bbox(f) {
+  let x0 = FIELD, x1 = -1, y0 = FIELD, y1 = -1;
+  f.forEach((v, i) => {
+    if (v > 0) {
+      const x = i % FIELD;
+      const y = Math.floor(i / FIELD);
+      x0 = Math.min(x0, x);
+      x1 = Math.max(x1, x);
+      y0 = Math.min(y0, y);
+      y1 = Math.max(y1, y);
+    }
+  });
+  return { x0, x1, y0, y1, w: x1 - x0 + 1, h: y1 - y0 + 1 };
+}
+
+function assertField(f) {
+  assert.ok(f instanceof Float32Array, 'a Float32Array');
+  assert.equal(f.length, FIELD * FIELD);
+  f.forEach((v, i) => assert.ok(v >= 0 && v <= 1, `value ${i} = ${v} in [0,1]`));
+}
+
+describe('mnistPreprocess', () => {
+  test('empty drawing -> null (nothing to encode)', () => {
+    assert.equal(mnistPreprocess(new Uint8ClampedArray(100 * 100 * 4), 100, 100, RGBA), null);
+    assert.equal(mnistPreprocess(new Float32Array(0), 0, 0), null);
+    // Ink below the threshold (antialiasing dust) does not count as a drawing either.
+    const faint = canvasWithRect(100, 100, 10, 10, 30, 30);
+    for (let i = 3; i < faint.length; i += 4) if (faint[i]) faint[i] = 10; // 4% ink
+    assert.equal(mnistPreprocess(faint, 100, 100, RGBA), null);
+  });
+
+  test('short data is a RangeError', () => {
+    assert.throws(() => mnistPreprocess(new Uint8ClampedArray(10), 10, 10, RGBA), RangeError);
+  });
+
+  test('tall bar ("1") -> 20 px tall, centre of mass (14,14) ±0.5, values in [0,1], mass preserved', () => {
+    const d = canvasWithRect(560, 560, 30, 40, 40, 400);
+    const f = mnistPreprocess(d, 560, 560, RGBA);
+    assertField(f);
+    const c = centreOfMass(f);
+    assert.ok(Math.abs(c.x - 14) <= 0.5 && Math.abs(c.y - 14) <= 0.5, JSON.stringify(c));
+    const b = bbox(f);
+    assert.equal(b.h, BOX, 'longer side is 20 px');
+    assert.equal(b.w, 2);
+    // Mass is preserved by area averaging: area 40*400 scaled by (20/400)^2 = 40 px of ink.
+    assert.ok(Math.abs(c.mass - 40) < 0.5, String(c.mass));
+  });
+
+  test('a drawn "7" (round brush): longer side 20 px, centre of mass (14,14) ±0.5, max ink 1', () => {
+    const W = 280;
+    const d = strokeCanvas(W, [[70, 60], [210, 60], [120, 230]], 11);
+    const f = mnistPreprocess(d, W, W, RGBA);
+    assertField(f);
+    const b = bbox(f);
+    assert.equal(Math.max(b.w, b.h), BOX, JSON.stringify(b));
+    assert.ok(Math.min(b.w, b.h) < BOX);
+    const c = centreOfMass(f);
+    assert.ok(Math.abs(c.x - 14) <= 0.5 && Math.abs(c.y - 14) <= 0.5, JSON.stringify(c));
+    assert.ok(Math.max(...f) > 0.99, 'the stroke core is full ink');
+    // The top bar of the 7 is in the upper part of the field.
+    const topRow = f.subarray(b.y0 * FIELD, (b.y0 + 1) * FIELD).reduce((a, v) => a + v, 0);
+    assert.ok(topRow > 5, `top row carries the horizontal bar (${topRow})`);
+  });
+
+  test('a wide blob -> 20 px wide, aspect ratio kept', () => {
+    const d = canvasWithRect(400, 400, 50, 150, 300, 100);
+    const f = mnistPreprocess(d, 400, 400, RGBA);
+    assertField(f);
+    const b = bbox(f);
+    assert.equal(b.w, 20);
+    assert.ok(Math.abs(b.h - 20 / 3) <= 1, `height ${b.h} ~ 6.7`);
+    const c = centreOfMass(f);
+    assert.ok(Math.abs(c.x - 14) <= 0.5 && Math.abs(c.y - 14) <= 0.5, JSON.stringify(c));
+  });
+
+  test('position on the pad does not matter (translation invariance)', () => {
+    const a = mnistPreprocess(canvasWithRect(300, 300, 10, 10, 60, 120), 300, 300, RGBA);
+    const b = mnistPreprocess(canvasWithRect(300, 300, 200, 150, 60, 120), 300, 300, RGBA);
+    assert.deepEqual(Array.from(a), Array.from(b));
+  });
+
+  test('wide shape with off-centre mass is clamped inside the field', () => {
+    // An L: long horizontal bar with a heavy block at one end.
+    const W = 300;
+    const d = canvasWithRect(W, W, 10, 100, 280, 10);
+    fillRect(d, W, 250, 60, 40, 80);
+    const f = mnistPreprocess(d, W, W, RGBA);
+    assertField(f);
+    const b = bbox(f);
+    assert.ok(b.x0 >= 0 && b.x1 <= 27 && b.w === 20, JSON.stringify(b));
+    // Centre of mass pulled right towards the heavy block, but the patch stays whole.
+    const c = centreOfMass(f);
+    assert.ok(Math.abs(c.x - 14) <= 0.5, `x ${c.x}`);
+  });
+
+  test('a single inked pixel fills the 20x20 box (bounding-box normalisation, as MNIST did)', () => {
+    // On the real pad a tap paints a round dot, which becomes a 20 px disc.
+    const f = mnistPreprocess(canvasWithRect(100, 100, 50, 50, 1, 1), 100, 100, RGBA);
+    assertField(f);
+    const b = bbox(f);
+    assert.deepEqual([b.x0, b.y0, b.w, b.h], [4, 4, 20, 20]);
+    const c = centreOfMass(f);
+    assert.ok(Math.abs(c.x - 14) <= 0.5 && Math.abs(c.y - 14) <= 0.5, JSON.stringify(c));
+  });
+
+  test('float input with stride 1', () => {
+    const a = new Float32Array(50 * 50);
+    for (let y = 5; y < 45; y++) a[y * 50 + 25] = 1;
+    const f = mnistPreprocess(a, 50, 50);
+    assertField(f);
+    const c = centreOfMass(f);
+    assert.ok(Math.abs(c.y - 14) <= 0.5 && Math.abs(c.x - 14) <= 0.5, JSON.stringify(c));
+    assert.equal(bbox(f).h, 20);
+  });
+});

@@ -1,0 +1,189 @@
+// Latest-value-wins scheduling of async work (decode, encode), one dispatch per
+// animation frame at most. No DOM access: the frame source and clock are
+// injectable, so this module runs (and is testable) under plain Node.
+//
+//   const s = new LatestScheduler({
+//     run: (z, seq) => explorer.decode(z),          // returns a promise
+//     apply: (pixels, info) => paint(pixels),        // only for results newer than the last applied
+//     onLatency: (ms, info) => stats.push(ms),       // submit() time -> after apply()
+//     maxInFlight: 2,
+//   });
+//   slider.oninput = (e) => s.submit(z.slice(), e.timeStamp);
+//
+// Rules:
+//  * submit() only records the latest value and requests a frame;
+//  * on a frame, if a value was submitted since the last dispatch and fewer than
+//    maxInFlight runs are pending, it is dispatched with an increasing sequence
+//    number; otherwise it waits (only the newest value ever waits, never a queue);
+//  * when a run completes, a waiting value gets a new frame;
+//  * a result is applied only if its sequence number is newer than the last one
+//    applied (out-of-order completions of older runs are dropped).
+
+const defaultRequestFrame = (cb) =>
+  typeof globalThis.requestAnimationFrame === 'function'
+    ? globalThis.requestAnimationFrame(cb)
+    : setTimeout(cb, 16);
+
+const defaultNow = () => globalThis.performance.now();
+
+export class LatestScheduler {
+  #run;
+  #apply;
+  #onLatency;
+  #onError;
+  #requestFrame;
+  #now;
+  #pending = undefined;
+  #pendingT0 = 0;
+  #dirty = false;
+  #frameRequested = false;
+  #idleWaiters = [];
+
+  constructor({
+    run,
+    apply,
+    onLatency = () => {},
+    onError = (err) => console.error(err),
+    maxInFlight = 2,
+    requestFrame = defaultRequestFrame,
+    now = defaultNow,
+  }) {
+    if (typeof run !== 'function' || typeof apply !== 'function') {
+      throw new TypeError('LatestScheduler needs run() and apply() functions');
+    }
+    if (!(maxInFlight >= 1)) throw new RangeError('maxInFlight must be >= 1');
+    this.#run = run;
+    this.#apply = apply;
+    this.#onLatency = onLatency;
+    this.#onError = onError;
+    this.#requestFrame = requestFrame;
+    this.#now = now;
+    this.maxInFlight = maxInFlight;
+    /** Sequence number of the last dispatch (0 = none yet). */
+    this.seq = 0;
+    /** Sequence number of the last applied result. */
+    this.lastApplied = 0;
+    this.inFlight = 0;
+    /** Counters, handy for tests and diagnostics. */
+    this.stats = { submitted: 0, dispatched: 0, applied: 0, dropped: 0, failed: 0, maxInFlightSeen: 0 };
+  }
+
+  /** Record the newest value; `t0` is when the input that produced it happened. */
+  submit(value, t0 = this.#now()) {
+    this.#pending = value;
+    this.#pendingT0 = t0;
+    this.#dirty = true;
+    this.stats.submitted++;
+    this.#schedule();
+  }
+
+  /** True if a submitted value has not been dispatched yet. */
+  get hasPending() {
+    return this.#dirty;
+  }
+
+  /** Forget a value that has not been dispatched yet (runs in flight still complete). */
+  cancelPending() {
+    this.#dirty = false;
+    this.#pending = undefined;
+    this.#resolveIdle();
+  }
+
+  /** Resolves when nothing is pending and nothing is in flight. */
+  idle() {
+    if (!this.#dirty && this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #schedule() {
+    if (this.#frameRequested || !this.#dirty || this.inFlight >= this.maxInFlight) return;
+    this.#frameRequested = true;
+    this.#requestFrame(() => this.#onFrame());
+  }
+
+  #onFrame() {
+    this.#frameRequested = false;
+    if (!this.#dirty) return;
+    if (this.inFlight >= this.maxInFlight) return; // re-requested when a run completes
+    const value = this.#pending;
+    const t0 = this.#pendingT0;
+    this.#pending = undefined;
+    this.#dirty = false;
+    const seq = ++this.seq;
+    this.inFlight++;
+    this.stats.dispatched++;
+    if (this.inFlight > this.stats.maxInFlightSeen) this.stats.maxInFlightSeen = this.inFlight;
+    const info = { seq, t0, value, dispatchedAt: this.#now() };
+
+    let promise;
+    try {
+      promise = Promise.resolve(this.#run(value, seq));
+    } catch (err) {
+      promise = Promise.reject(err);
+    }
+    promise.then(
+      (result) => {
+        this.inFlight--;
+        if (seq > this.lastApplied) {
+          this.lastApplied = seq;
+          try {
+            const applied = this.#apply(result, info);
+            if (applied !== false) {
+              this.stats.applied++;
+              this.#onLatency(this.#now() - t0, info);
+            }
+          } catch (err) {
+            this.stats.failed++;
+            this.#onError(err, info);
+          }
+        } else {
+          this.stats.dropped++;
+        }
+        this.#afterRun();
+      },
+      (err) => {
+        this.inFlight--;
+        this.stats.failed++;
+        try {
+          this.#onError(err, info);
+        } finally {
+          this.#afterRun();
+        }
+      },
+    );
+  }
+
+  #afterRun() {
+    this.#schedule();
+    this.#resolveIdle();
+  }
+
+  #resolveIdle() {
+    if (this.#dirty || this.inFlight > 0 || this.#idleWaiters.length === 0) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of waiters) w();
+  }
+}
+
+/** The decode scheduler: at most 2 decodes in flight. */
+export class DecodeScheduler extends LatestScheduler {
+  constructor(opts) {
+    super({ maxInFlight: 2, ...opts });
+  }
+}
+
+/** Median of an array of numbers (NaN for an empty array). Does not modify the input. */
+export function median(values) {
+  const n = values.length;
+  if (n === 0) return NaN;
+  const s = Float64Array.from(values).sort();
+  const m = n >> 1;
+  return n % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Push into a bounded array in place (keeps the same array object; drops the oldest). */
+export function pushBounded(arr, value, limit = 2000) {
+  arr.push(value);
+  if (arr.length > limit) arr.splice(0, arr.length - limit);
+}

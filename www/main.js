@@ -1,0 +1,654 @@
+// vae-explorer page: loads the wasm model, wires the sliders, the drawing pad and
+// the decoder view. See notes/contract.md for the wasm API and the names tests use.
+
+import { DecodeScheduler, LatestScheduler, median, pushBounded } from './decode-scheduler.js';
+import { DrawingPad, mnistPreprocess, paintField, FIELD } from './draw.js';
+
+const PIXELS = FIELD * FIELD;
+const STATS_LIMIT = 2000;
+
+/** Measurements for the benchmark script (see contract). */
+const stats = { decodeMs: [], encodeMs: [], backend: '' };
+window.vaeStats = stats;
+
+const $ = (id) => document.getElementById(id);
+const els = {
+  modelInfo: $('model-info'),
+  modelField: $('model-field'),
+  modelSelect: $('model-select'),
+  backendSelect: $('backend-select'),
+  statusMain: $('status-main'),
+  statusReason: $('status-reason'),
+  notice: $('notice'),
+  noticeTitle: $('notice-title'),
+  noticeText: $('notice-text'),
+  error: $('error'),
+  pad: $('pad'),
+  clear: $('clear'),
+  samplePosterior: $('sample-posterior'),
+  encoderInput: $('encoder-input'),
+  decoded: $('decoded'),
+  samplePrior: $('sample-prior'),
+  zero: $('zero'),
+  zReadout: $('z-readout'),
+  sliders: $('sliders'),
+};
+
+// ---------------------------------------------------------------- URL parameters
+
+const BACKENDS = ['auto', 'webgpu', 'cpu'];
+const BACKEND_LABEL = { auto: 'Auto', webgpu: 'WebGPU', cpu: 'CPU' };
+const params = new URLSearchParams(location.search);
+const backendParam = (params.get('backend') ?? 'auto').trim().toLowerCase();
+const requestedBackend = BACKENDS.includes(backendParam) ? backendParam : 'auto';
+const requestedModel = params.get('model');
+
+els.backendSelect.value = requestedBackend;
+els.backendSelect.addEventListener('change', () => {
+  reloadWith('backend', els.backendSelect.value);
+});
+els.modelSelect.addEventListener('change', () => {
+  reloadWith('model', els.modelSelect.value);
+});
+
+function reloadWith(key, value) {
+  const url = new URL(location.href);
+  url.searchParams.set(key, value);
+  location.assign(url.href);
+}
+
+// ---------------------------------------------------------------- messages
+
+let errorSource = null;
+
+/** Show an error in words in the role="alert" element; the page stays usable. */
+function showError(message, source = 'load') {
+  errorSource = source;
+  els.error.textContent = message;
+  els.error.hidden = false;
+}
+
+function clearError(source) {
+  if (source && errorSource !== source) return;
+  errorSource = null;
+  els.error.textContent = '';
+  els.error.hidden = true;
+}
+
+function showNotice(title, text) {
+  els.noticeTitle.textContent = title;
+  els.noticeText.textContent = text;
+  els.notice.hidden = false;
+}
+
+function errorText(err) {
+  if (err == null) return 'unknown error';
+  if (typeof err === 'string') return err;
+  const m = err.message ?? String(err);
+  return m.replace(/\s+$/, '');
+}
+
+function sentence(text) {
+  const t = String(text).trim();
+  return t === '' || /[.!?]$/.test(t) ? t : `${t}.`;
+}
+
+if (backendParam !== requestedBackend) {
+  showError(`Unknown backend “${backendParam}” in the address; using Auto. Choose WebGPU, CPU or Auto from the Backend menu.`, 'url');
+}
+
+// ---------------------------------------------------------------- status line
+
+let explorer = null;
+let statusTimer = 0;
+let lastStatusAt = 0;
+
+function fmtMs(ms) {
+  return ms < 10 ? ms.toFixed(1) : ms < 100 ? ms.toFixed(0) : Math.round(ms).toString();
+}
+
+function renderStatus() {
+  statusTimer = 0;
+  lastStatusAt = performance.now();
+  if (!explorer) return;
+  const d = stats.decodeMs;
+  let text = `Backend: ${stats.backend}`;
+  if (d.length) {
+    text += ` — decode ${fmtMs(d[d.length - 1])} ms`;
+    if (d.length > 1) text += ` (median ${fmtMs(median(d))} ms over ${d.length})`;
+  } else {
+    text += ' — decoding…';
+  }
+  els.statusMain.textContent = text;
+}
+
+/** Status updates are throttled (the status is a live region) but the last value always lands. */
+function scheduleStatus() {
+  if (statusTimer) return;
+  const wait = Math.max(0, 150 - (performance.now() - lastStatusAt));
+  statusTimer = setTimeout(renderStatus, wait);
+}
+
+// ---------------------------------------------------------------- latent state
+
+let manifest = null;
+let latentDim = 0;
+/** Current latent vector. */
+let z = new Float32Array(0);
+/** Slider ranges, per dimension. */
+let ranges = [];
+/** Posterior of the current drawing: {mu: number[], sigma: number[]} or null. */
+let posterior = null;
+/** Slider row elements, per dimension. */
+let rows = [];
+let zCells = [];
+
+const clamp = (v, lo, hi) => (v < lo ? lo : v > hi ? hi : v);
+
+function fmtSigned(v, digits = 2) {
+  const s = Math.abs(v).toFixed(digits);
+  if (Number(s) === 0) return ` ${(0).toFixed(digits)}`;
+  return (v < 0 ? '−' : '+') + s;
+}
+
+function fmtPlain(v, digits = 2) {
+  const s = Math.abs(v).toFixed(digits);
+  return (v < 0 && Number(s) !== 0 ? '−' : '') + s;
+}
+
+function buildSliders() {
+  els.sliders.replaceChildren();
+  rows = [];
+  for (let i = 0; i < latentDim; i++) {
+    const info = manifest.latent?.[i] ?? {};
+    let lo = Number(info.slider_min);
+    let hi = Number(info.slider_max);
+    if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(hi > lo)) {
+      lo = -3;
+      hi = 3;
+    }
+    // Round outwards to the 0.01 step so that the step grid contains 0 and round values.
+    lo = Math.floor(lo * 100 + 1e-9) / 100;
+    hi = Math.ceil(hi * 100 - 1e-9) / 100;
+    ranges.push([lo, hi]);
+    const active = info.active !== false;
+    const n = i + 1;
+    const id = `z-${n}`;
+
+    const row = document.createElement('div');
+    row.className = active ? 'slider-row' : 'slider-row inactive';
+
+    const label = document.createElement('label');
+    label.htmlFor = id;
+    label.className = 'slider-label';
+    label.textContent = `Latent dimension ${n}`;
+
+    const track = document.createElement('div');
+    track.className = 'slider-track';
+
+    const input = document.createElement('input');
+    input.type = 'range';
+    input.id = id;
+    input.min = String(lo);
+    input.max = String(hi);
+    input.step = '0.01';
+    input.value = String(clamp(0, lo, hi));
+    input.disabled = true;
+
+    const band = document.createElement('div');
+    band.className = 'posterior';
+    band.setAttribute('aria-hidden', 'true');
+    band.hidden = true;
+    const bar = document.createElement('span');
+    bar.className = 'posterior-band';
+    const muTick = document.createElement('span');
+    muTick.className = 'posterior-mu';
+    band.append(bar, muTick);
+
+    const zeroTick = document.createElement('span');
+    zeroTick.className = 'zero-tick';
+    zeroTick.setAttribute('aria-hidden', 'true');
+    if (lo < 0 && hi > 0) zeroTick.style.left = `${(100 * (0 - lo)) / (hi - lo)}%`;
+    else zeroTick.hidden = true;
+
+    const rail = document.createElement('div');
+    rail.className = 'slider-rail';
+    rail.append(zeroTick, band);
+    track.append(rail, input);
+
+    const output = document.createElement('output');
+    output.htmlFor = id;
+    output.className = 'slider-value';
+    // Not a live region: the range input already exposes its value, and 16 "status"
+    // elements would drown the real status line.
+    output.setAttribute('role', 'none');
+    output.textContent = fmtSigned(Number(input.value));
+
+    const post = document.createElement('span');
+    post.className = 'slider-posterior';
+    post.id = `${id}-posterior`;
+
+    const described = [post.id];
+    const name = document.createElement('span');
+    name.className = 'slider-name';
+    name.append(label);
+    if (!active) {
+      const tag = document.createElement('span');
+      tag.className = 'tag';
+      tag.id = `${id}-inactive`;
+      const kl = Number(info.kl_nats);
+      tag.textContent = 'inactive';
+      tag.title = `KL ${Number.isFinite(kl) ? kl.toFixed(2) : '≈ 0'} nats on the test set: the decoder ignores this dimension`;
+      name.append(' ', tag);
+      described.push(tag.id);
+    }
+    input.setAttribute('aria-describedby', described.join(' '));
+
+    input.addEventListener('input', (e) => {
+      z[i] = Number(input.value);
+      output.textContent = fmtSigned(z[i]);
+      updateZReadout(i);
+      requestDecode(eventTime(e));
+    });
+
+    row.append(name, post, output, track);
+    els.sliders.append(row);
+    rows.push({ input, output, band, bar, muTick, post, lo, hi });
+  }
+}
+
+function buildZReadout() {
+  els.zReadout.replaceChildren();
+  zCells = [];
+  for (let i = 0; i < latentDim; i++) {
+    const cell = document.createElement('span');
+    cell.className = manifest.latent?.[i]?.active === false ? 'z-cell inactive' : 'z-cell';
+    const idx = document.createElement('span');
+    idx.className = 'z-index';
+    idx.textContent = `${i + 1}`;
+    const val = document.createElement('span');
+    val.className = 'z-value';
+    cell.append(idx, val);
+    els.zReadout.append(cell);
+    zCells.push(val);
+  }
+  updateZReadout();
+}
+
+function updateZReadout(only = -1) {
+  if (only >= 0) {
+    zCells[only].textContent = fmtSigned(z[only]);
+    return;
+  }
+  for (let i = 0; i < latentDim; i++) zCells[i].textContent = fmtSigned(z[i]);
+}
+
+/** Move the sliders to z (after a programmatic change). */
+function syncSliders() {
+  for (let i = 0; i < latentDim; i++) {
+    const r = rows[i];
+    r.input.value = String(clamp(z[i], r.lo, r.hi));
+    r.output.textContent = fmtSigned(z[i]);
+  }
+  updateZReadout();
+}
+
+function showPosterior() {
+  for (let i = 0; i < latentDim; i++) {
+    const r = rows[i];
+    if (!posterior) {
+      r.band.hidden = true;
+      r.post.textContent = '';
+      continue;
+    }
+    const mu = posterior.mu[i];
+    const s = posterior.sigma[i];
+    const span = r.hi - r.lo;
+    const pct = (v) => (100 * (clamp(v, r.lo, r.hi) - r.lo)) / span;
+    const a = pct(mu - s);
+    const b = pct(mu + s);
+    r.bar.style.left = `${a}%`;
+    r.bar.style.width = `${Math.max(0, b - a)}%`;
+    r.muTick.style.left = `${pct(mu)}%`;
+    r.band.hidden = false;
+    r.post.textContent = `μ ${fmtPlain(mu)} ± ${s.toFixed(2)}`;
+  }
+}
+
+function setControlsEnabled(on) {
+  for (const r of rows) r.input.disabled = !on;
+  els.samplePrior.disabled = !on;
+  els.zero.disabled = !on;
+  els.samplePosterior.disabled = !on || !posterior;
+}
+
+/** Time of the event that caused a change, on the performance.now() clock. */
+function eventTime(e) {
+  const now = performance.now();
+  const t = e?.timeStamp;
+  return typeof t === 'number' && t > 0 && t <= now && now - t < 10_000 ? t : now;
+}
+
+// ---------------------------------------------------------------- decoding
+
+let firstPainted = false;
+
+const decoder = new DecodeScheduler({
+  run: (zv) => explorer.decode(zv),
+  apply: (pixels) => {
+    if (!pixels || pixels.length !== PIXELS) {
+      throw new Error(`the decoder returned ${pixels?.length ?? 'no'} values instead of ${PIXELS}`);
+    }
+    paintField(els.decoded, pixels);
+    clearError('decode');
+  },
+  // Runs synchronously right after apply(), i.e. after the pixels are painted.
+  onLatency: (ms) => {
+    pushBounded(stats.decodeMs, ms, STATS_LIMIT);
+    if (!firstPainted) {
+      firstPainted = true;
+      renderStatus();
+      performance.mark('first-decode');
+      document.body.dataset.ready = 'true';
+    } else {
+      scheduleStatus();
+    }
+  },
+  onError: (err) => {
+    console.error(err);
+    showError(`Decoding failed: ${sentence(errorText(err))}`, 'decode');
+  },
+});
+
+function requestDecode(t0 = performance.now()) {
+  if (!explorer) return;
+  decoder.submit(Float32Array.from(z), t0);
+}
+
+// ---------------------------------------------------------------- drawing and encoding
+
+let drawEpoch = 0; // bumped by Clear: results of encodes started before are dropped
+
+const encoder = new LatestScheduler({
+  maxInFlight: 1,
+  run: async () => {
+    const epoch = drawEpoch;
+    if (pad.isEmpty) return null;
+    const ink = pad.ink();
+    const pixels = mnistPreprocess(ink.data, ink.width, ink.height, ink);
+    if (!pixels) return null; // no ink: nothing to encode
+    paintField(els.encoderInput, pixels);
+    const r = await explorer.encode(pixels);
+    return { r, epoch };
+  },
+  apply: (res) => {
+    if (!res || res.epoch !== drawEpoch) return false;
+    const get = (k) => (res.r instanceof Map ? res.r.get(k) : res.r?.[k]);
+    const mu = Array.from(get('mu') ?? []);
+    const logVar = Array.from(get('logVar') ?? get('log_var') ?? []);
+    if (mu.length !== latentDim || logVar.length !== latentDim) {
+      throw new Error(`the encoder returned ${mu.length} means and ${logVar.length} log-variances for ${latentDim} dimensions`);
+    }
+    posterior = { mu, sigma: logVar.map((lv) => Math.exp(0.5 * lv)) };
+    for (let i = 0; i < latentDim; i++) z[i] = mu[i];
+    syncSliders();
+    showPosterior();
+    els.samplePosterior.disabled = false;
+    clearError('encode');
+    requestDecode(performance.now());
+    return true;
+  },
+  onLatency: (ms) => pushBounded(stats.encodeMs, ms, STATS_LIMIT),
+  onError: (err) => {
+    console.error(err);
+    showError(`Encoding the drawing failed: ${sentence(errorText(err))}`, 'encode');
+  },
+});
+
+const pad = new DrawingPad(els.pad, {
+  onChange: ({ t }) => {
+    if (!explorer) return;
+    encoder.submit(null, t);
+  },
+});
+
+function clearEncoderInput() {
+  paintField(els.encoderInput, new Float32Array(PIXELS));
+}
+clearEncoderInput();
+paintField(els.decoded, new Float32Array(PIXELS));
+
+els.clear.addEventListener('click', () => {
+  drawEpoch++;
+  pad.clear();
+  encoder.cancelPending();
+  posterior = null;
+  showPosterior();
+  clearEncoderInput();
+  els.samplePosterior.disabled = true;
+  clearError('encode');
+});
+
+// ---------------------------------------------------------------- sampling
+
+/** One standard normal sample (Box–Muller). */
+function randn() {
+  let u = 0;
+  while (u === 0) u = Math.random();
+  const v = Math.random();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
+
+els.samplePrior.addEventListener('click', (e) => {
+  for (let i = 0; i < latentDim; i++) z[i] = clamp(randn(), ranges[i][0], ranges[i][1]);
+  syncSliders();
+  requestDecode(eventTime(e));
+});
+
+els.samplePosterior.addEventListener('click', (e) => {
+  if (!posterior) return;
+  for (let i = 0; i < latentDim; i++) z[i] = posterior.mu[i] + posterior.sigma[i] * randn();
+  syncSliders();
+  requestDecode(eventTime(e));
+});
+
+els.zero.addEventListener('click', (e) => {
+  for (let i = 0; i < latentDim; i++) z[i] = clamp(0, ranges[i][0], ranges[i][1]);
+  syncSliders();
+  requestDecode(eventTime(e));
+});
+
+// ---------------------------------------------------------------- loading
+
+async function fetchOk(url, what) {
+  let res;
+  try {
+    res = await fetch(url);
+  } catch (err) {
+    throw new Error(`Could not download ${what} (${url.pathname}): ${errorText(err)}`);
+  }
+  if (!res.ok) throw new Error(`Could not download ${what} (${url.pathname}): the server answered ${res.status} ${res.statusText}`.trim());
+  return res;
+}
+
+async function fetchBytes(url, what, onProgress) {
+  const res = await fetchOk(url, what);
+  if (!res.body || !onProgress) return new Uint8Array(await res.arrayBuffer());
+  const reader = res.body.getReader();
+  const chunks = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    total += value.length;
+    onProgress(total);
+  }
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+async function loadWasm() {
+  const url = new URL('pkg/vae_explorer.js', document.baseURI);
+  let mod;
+  try {
+    mod = await import(url.href);
+  } catch (err) {
+    throw new Error(`Could not load the WebAssembly module (${url.pathname}): ${sentence(errorText(err))} Has it been built with “make wasm”?`);
+  }
+  try {
+    if (typeof mod.default === 'function') await mod.default();
+  } catch (err) {
+    throw new Error(`Could not start the WebAssembly module: ${sentence(errorText(err))}`);
+  }
+  if (!mod.Explorer || typeof mod.Explorer.create !== 'function') {
+    throw new Error('The WebAssembly module has no Explorer.create: it does not match this page.');
+  }
+  return mod;
+}
+
+function describeModel(m, entry) {
+  const parts = [];
+  parts.push(m.title || entry.title || m.name || entry.name);
+  const met = m.metrics ?? {};
+  if (Number.isFinite(met.test_loss_nats)) {
+    let s = `test loss ${met.test_loss_nats.toFixed(1)} nats`;
+    if (Number.isFinite(met.recon_nats) && Number.isFinite(met.kl_nats)) {
+      s += ` (reconstruction ${met.recon_nats.toFixed(1)} + KL ${met.kl_nats.toFixed(1)})`;
+    }
+    if (Number.isFinite(met.images)) s += ` on ${met.images.toLocaleString('en')} test images`;
+    parts.push(s);
+  }
+  const activeCount = (m.latent ?? []).filter((l) => l.active !== false).length;
+  if (m.latent?.length) parts.push(`${activeCount} of ${m.latent.length} latent dimensions active`);
+  const arch = m.architecture;
+  if (arch?.kind) {
+    const hidden = Array.isArray(arch.hidden) && arch.hidden.length ? ` ${arch.hidden.join('–')}` : '';
+    parts.push(`${String(arch.kind).toUpperCase()}${hidden}`);
+  }
+  if (Number.isFinite(m.training?.epochs)) parts.push(`${m.training.epochs} epochs`);
+  return parts.join(' · ');
+}
+
+/** Fallback reason when 'webgpu' was requested and failed, else null. */
+let fallbackReason = null;
+
+async function createExplorer(Explorer, manifestText, weights) {
+  try {
+    return await Explorer.create(manifestText, weights, requestedBackend);
+  } catch (err) {
+    if (requestedBackend !== 'webgpu') throw err;
+    console.warn('WebGPU backend failed, falling back to CPU:', err);
+    els.statusMain.textContent = 'Backend: CPU — starting…';
+    // If the CPU fails too, the bundle itself is at fault (damaged weights, ...): that error
+    // is reported alone, without a notice blaming WebGPU.
+    const ex = await Explorer.create(manifestText, weights, 'cpu');
+    fallbackReason = sentence(errorText(err));
+    showNotice('WebGPU is unavailable.', `${fallbackReason} Using the CPU backend instead.`);
+    return ex;
+  }
+}
+
+let wasmPromise = null;
+
+async function load() {
+  els.statusMain.textContent = `Backend: ${BACKEND_LABEL[requestedBackend]} — loading…`;
+  const indexUrl = new URL('models/index.json', document.baseURI);
+  wasmPromise = loadWasm();
+  wasmPromise.catch(() => {}); // reported below, after the model list
+
+  const index = await (await fetchOk(indexUrl, 'the model list')).json().catch((err) => {
+    throw new Error(`The model list (${indexUrl.pathname}) is not valid JSON: ${errorText(err)}`);
+  });
+  const models = Array.isArray(index?.models) ? index.models.filter((m) => m && m.name && m.path) : [];
+  if (models.length === 0) throw new Error(`The model list (${indexUrl.pathname}) names no models.`);
+  let entry = models[0];
+  if (requestedModel) {
+    const found = models.find((m) => m.name === requestedModel);
+    if (found) entry = found;
+    else showError(`There is no model named “${requestedModel}”; showing “${entry.name}” instead.`, 'url');
+  }
+  if (models.length > 1) {
+    for (const m of models) {
+      const opt = document.createElement('option');
+      opt.value = m.name;
+      opt.textContent = m.title || m.name;
+      els.modelSelect.append(opt);
+    }
+    els.modelSelect.value = entry.name;
+    els.modelField.hidden = false;
+  }
+
+  const base = new URL(entry.path.endsWith('/') ? entry.path : `${entry.path}/`, indexUrl);
+  const manifestUrl = new URL('manifest.json', base);
+  const progress = (n) => {
+    els.statusMain.textContent = `Backend: ${BACKEND_LABEL[requestedBackend]} — loading weights (${(n / 1e6).toFixed(1)} MB)…`;
+  };
+  // The manifest and the weights (named "weights.bpk" by the contract) download in parallel.
+  const defaultWeightsUrl = new URL('weights.bpk', base);
+  const weightsPromise = fetchBytes(defaultWeightsUrl, 'the model weights', progress);
+  weightsPromise.catch(() => {});
+  const manifestText = await (await fetchOk(manifestUrl, 'the model manifest')).text();
+  try {
+    manifest = JSON.parse(manifestText);
+  } catch (err) {
+    throw new Error(`The model manifest (${manifestUrl.pathname}) is not valid JSON: ${errorText(err)}`);
+  }
+  els.modelInfo.textContent = describeModel(manifest, entry);
+  const weightsUrl = new URL(manifest.weights || 'weights.bpk', base);
+  const [mod, weights] = await Promise.all([
+    wasmPromise,
+    weightsUrl.href === defaultWeightsUrl.href ? weightsPromise : fetchBytes(weightsUrl, 'the model weights', progress),
+  ]);
+
+  els.statusMain.textContent = `Backend: ${BACKEND_LABEL[requestedBackend]} — starting the model…`;
+  let ex;
+  try {
+    ex = await createExplorer(mod.Explorer, manifestText, weights);
+  } catch (err) {
+    throw new Error(`Could not start the model: ${sentence(errorText(err))}`);
+  }
+  explorer = ex;
+  stats.backend = String(ex.backend);
+  latentDim = Number(ex.latentDim) || Number(manifest.latent_dim) || manifest.latent?.length || 0;
+  if (!(latentDim > 0)) throw new Error('The model reports no latent dimensions.');
+
+  const reason = fallbackReason
+    ? `WebGPU was requested but failed (${fallbackReason.replace(/\.$/, '')}); fell back to the CPU.`
+    : ex.backendReason ? sentence(ex.backendReason) : '';
+  const adapter = ex.adapter ? ` Adapter: ${ex.adapter}.` : '';
+  els.statusReason.textContent = `${reason}${adapter}`;
+  if (requestedBackend === 'auto' && stats.backend !== 'WebGPU') {
+    showNotice('WebGPU is not in use: decoding runs on the CPU.', reason || 'No usable WebGPU adapter was found.');
+  } else if (requestedBackend === 'webgpu' && stats.backend !== 'WebGPU' && els.notice.hidden) {
+    showNotice('WebGPU is unavailable.', reason || 'The page fell back to the CPU backend.');
+  }
+  document.body.dataset.backend = stats.backend;
+
+  z = new Float32Array(latentDim);
+  ranges = [];
+  buildSliders();
+  for (let i = 0; i < latentDim; i++) z[i] = clamp(0, ranges[i][0], ranges[i][1]);
+  buildZReadout();
+  syncSliders();
+  setControlsEnabled(true);
+  renderStatus();
+  requestDecode(performance.now());
+}
+
+load().catch(async (err) => {
+  console.error(err);
+  explorer = null;
+  els.statusMain.textContent = 'Backend: not loaded';
+  let message = sentence(errorText(err));
+  // If the wasm module failed too, say so as well (both are missing before the first build).
+  const [wasm] = await Promise.allSettled([wasmPromise]);
+  if (wasm.status === 'rejected' && wasm.reason !== err) message += ` ${sentence(errorText(wasm.reason))}`;
+  showError(message, 'load');
+  if (!manifest) els.modelInfo.textContent = 'No model loaded.';
+});
