@@ -31,6 +31,7 @@ $(PKG): $(RUST_SOURCES)
 lint:
 	cargo fmt --check
 	cargo clippy --profile native --all-targets -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
 
 rust-test:
 	cargo test --profile native

@@ -1,9 +1,9 @@
 //! The model bundle: burnpack weights plus a small JSON manifest that says what they are and
 //! what the page needs (slider ranges, per-dimension KL). The page fetches both at run time.
 
-use burn::module::{Module, ModuleMapper, Param};
+use burn::module::Module;
 use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, DType, Device, Tensor};
+use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Vae, VaeConfig};
@@ -178,11 +178,20 @@ pub fn load_model(
         .try_load_record(record)
         .map_err(|e| {
             error(format!(
-                "the weights do not fit the architecture in the manifest ({} latent dimensions, hidden {:?}): {e}",
+                "the weights do not fit the architecture in the manifest ({} latent dimensions, hidden {:?}): {}",
                 manifest.latent_dim,
-                manifest.config().hidden
+                manifest.config().hidden,
+                first_chars(&e.to_string(), 300)
             ))
         })
+}
+
+/// burn lists every mismatched tensor; the first few say enough.
+fn first_chars(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
 }
 
 /// Reads a bundle folder from disk (native only; the page fetches the two files itself).
@@ -213,7 +222,7 @@ pub fn write_bundle(
         .map_err(|e| error(format!("cannot create {}: {e}", dir.display())))?;
     // f16 halves the page's download; the decoded images differ by < 1e-3 (tested).
     let weights = vae
-        .map(&mut CastFloats(DType::F16))
+        .map(&mut CastFloats(burn::tensor::DType::F16))
         .into_record()
         .into_bytes()
         .map_err(|e| error(format!("cannot serialise the weights: {e}")))?;
@@ -240,10 +249,15 @@ fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), BundleError>
 }
 
 /// Casts every float parameter, e.g. to f16 for storage.
-struct CastFloats(DType);
+#[cfg(not(target_arch = "wasm32"))]
+struct CastFloats(burn::tensor::DType);
 
-impl ModuleMapper for CastFloats {
-    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+#[cfg(not(target_arch = "wasm32"))]
+impl burn::module::ModuleMapper for CastFloats {
+    fn map_float<const D: usize>(
+        &mut self,
+        param: burn::module::Param<burn::tensor::Tensor<D>>,
+    ) -> burn::module::Param<burn::tensor::Tensor<D>> {
         let dtype = self.0;
         param.map(|t| t.cast(dtype))
     }

@@ -59,21 +59,23 @@ fn load(dir: &std::path::Path, split: Split) -> Result<IdxDataset, String> {
 
 /// Trains a VAE and writes its bundle; returns the manifest written.
 pub fn train(options: &TrainOptions) -> Result<Manifest, String> {
+    // Flags first, so a typo fails before a minute of loading data.
+    VaeConfig::new(options.latent_dim, options.hidden.clone()).validate()?;
+    if options.epochs == 0 || options.batch_size == 0 || options.limit == Some(0) {
+        return Err("epochs, batch size and --limit must be at least 1".into());
+    }
+    if !(options.learning_rate > 0.0 && options.learning_rate.is_finite()) {
+        return Err(format!(
+            "learning rate must be positive, got {}",
+            options.learning_rate
+        ));
+    }
     let train_set = load(&options.data, Split::Train)?;
     let test_set = load(&options.data, Split::Test)?;
     if test_set.rows != train_set.rows || test_set.cols != train_set.cols {
         return Err(format!(
             "training images are {}×{} but test images are {}×{}",
             train_set.rows, train_set.cols, test_set.rows, test_set.cols
-        ));
-    }
-    if options.epochs == 0 || options.batch_size == 0 {
-        return Err("epochs and batch size must be at least 1".into());
-    }
-    if !(options.learning_rate > 0.0 && options.learning_rate.is_finite()) {
-        return Err(format!(
-            "learning rate must be positive, got {}",
-            options.learning_rate
         ));
     }
     let config = VaeConfig::new(options.latent_dim, options.hidden.clone())
@@ -129,6 +131,12 @@ pub fn train(options: &TrainOptions) -> Result<Manifest, String> {
 
     let vae = vae.valid();
     let evaluation = evaluate(&vae, &test_set, options.seed)?;
+    if !evaluation.loss().is_finite() {
+        return Err(format!(
+            "training diverged (test loss {}); try a smaller learning rate",
+            evaluation.loss()
+        ));
+    }
     let manifest = Manifest {
         format_version: bundle::FORMAT_VERSION,
         name: options.name.clone(),

@@ -123,16 +123,32 @@ impl Explorer {
 
     /// Decodes one latent vector to its image of Bernoulli means, row-major.
     pub async fn decode(&self, z: Vec<f32>) -> Result<Float32Array, JsError> {
-        self.decode_batch(z, 1).await
+        self.decode_batch(z, 1.0).await
     }
 
     /// Decodes `n` latent vectors laid end to end; returns `n` images end to end.
     #[wasm_bindgen(js_name = decodeBatch)]
-    pub async fn decode_batch(&self, zs: Vec<f32>, n: usize) -> Result<Float32Array, JsError> {
-        check_input("latent vectors", &zs, n, self.latent_dim)?;
+    pub async fn decode_batch(&self, zs: Vec<f32>, n: f64) -> Result<Float32Array, JsError> {
+        // Taken as a JS number so that 1.5 or -1 is an error, not silently truncated.
+        if !(n.fract() == 0.0 && (1.0..=4096.0).contains(&n)) {
+            return Err(js_error(format!(
+                "batch size must be a whole number from 1 to 4096, got {n}"
+            )));
+        }
+        let n = n as usize;
+        check_input("latent vector", &zs, n, self.latent_dim)?;
         let z = Tensor::<2>::from_data(TensorData::new(zs, [n, self.latent_dim]), &self.device);
         let images = self.vae.decoder.forward(z);
         read(images).await
+    }
+
+    /// Uploads `values`, runs one trivial kernel (×1) and reads the result back: the fixed cost
+    /// every call on this backend pays, which the benchmark subtracts from a decode.
+    #[wasm_bindgen(js_name = roundTrip)]
+    pub async fn round_trip(&self, values: Vec<f32>) -> Result<Float32Array, JsError> {
+        check_input("values", &values, 1, values.len().max(1))?;
+        let n = values.len();
+        read(Tensor::<2>::from_data(TensorData::new(values, [1, n]), &self.device) * 1.0).await
     }
 
     /// Encodes a 28×28 image (0 = background, 1 = ink) to the posterior's `{mu, logVar}`.
@@ -149,12 +165,10 @@ impl Explorer {
 }
 
 fn check_input(what: &str, values: &[f32], n: usize, width: usize) -> Result<(), JsError> {
-    if n == 0 || n > 4096 {
-        return Err(js_error(format!("batch size must be 1 to 4096, got {n}")));
-    }
     if values.len() != n * width {
+        let plural = if n == 1 { "" } else { "s" };
         return Err(js_error(format!(
-            "expected {n} {what} of {width} numbers ({} in all), got {}",
+            "expected {n} {what}{plural} of {width} numbers ({} in all), got {}",
             n * width,
             values.len()
         )));

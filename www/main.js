@@ -356,9 +356,40 @@ const decoder = new DecodeScheduler({
   },
   onError: (err) => {
     console.error(err);
+    if (switchToCpu(err)) return;
     showError(`Decoding failed: ${sentence(errorText(err))}`, 'decode');
   },
 });
+
+/** What is needed to start the same model again on another backend. */
+let loaded = null;
+let switching = false;
+
+/**
+ * A WebGPU call failed after start-up (device lost, driver reset, ...): start the same model
+ * on the CPU backend, keep z and the drawing, and tell the user. Returns false when there is
+ * nothing to switch to (already on the CPU).
+ */
+function switchToCpu(err) {
+  if (!explorer || !loaded || String(explorer.backend) !== 'WebGPU') return false;
+  if (switching) return true;
+  switching = true;
+  const why = sentence(errorText(err));
+  loaded.Explorer.create(loaded.manifestText, loaded.weights, 'cpu').then(
+    (cpu) => {
+      explorer = cpu;
+      stats.backend = 'CPU';
+      document.body.dataset.backend = 'CPU';
+      els.statusReason.textContent = `WebGPU stopped working (${why.replace(/\.$/, '')}); switched to the CPU.`;
+      showNotice('WebGPU stopped working.', `${why} Decoding continues on the CPU backend; your z and drawing are kept.`);
+      renderStatus();
+      requestDecode(performance.now());
+      if (!pad.isEmpty) encoder.submit(null, performance.now());
+    },
+    (cpuErr) => showError(`Decoding failed on WebGPU (${why}) and the CPU backend could not start: ${sentence(errorText(cpuErr))}`, 'decode'),
+  ).finally(() => { switching = false; });
+  return true;
+}
 
 function requestDecode(t0 = performance.now()) {
   if (!explorer) return;
@@ -401,6 +432,7 @@ const encoder = new LatestScheduler({
   onLatency: (ms) => pushBounded(stats.encodeMs, ms, STATS_LIMIT),
   onError: (err) => {
     console.error(err);
+    if (switchToCpu(err)) return;
     showError(`Encoding the drawing failed: ${sentence(errorText(err))}`, 'encode');
   },
 });
@@ -614,6 +646,7 @@ async function load() {
     throw new Error(`Could not start the model: ${sentence(errorText(err))}`);
   }
   explorer = ex;
+  loaded = { Explorer: mod.Explorer, manifestText, weights };
   stats.backend = String(ex.backend);
   latentDim = Number(ex.latentDim) || Number(manifest.latent_dim) || manifest.latent?.length || 0;
   if (!(latentDim > 0)) throw new Error('The model reports no latent dimensions.');
