@@ -52,10 +52,20 @@ pub struct TrainingSettings {
     pub epochs: usize,
     pub batch_size: usize,
     pub learning_rate: f64,
+    /// KL weight β (1 = the plain VAE).
+    #[serde(default = "one")]
+    pub beta: f64,
+    /// Epochs over which β rose linearly from 0 (KL warm-up); 0 = none.
+    #[serde(default)]
+    pub warmup_epochs: usize,
     pub seed: u64,
     pub train_images: usize,
     pub seconds: f64,
     pub command: String,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// Test-set figures, nats per image.
@@ -233,7 +243,7 @@ pub fn write_bundle(
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), BundleError> {
+pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), BundleError> {
     use std::io::Write;
     let tmp = path.with_extension("tmp");
     let result = std::fs::File::create(&tmp)

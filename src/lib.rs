@@ -7,7 +7,11 @@ pub mod bundle;
 pub mod model;
 
 #[cfg(not(target_arch = "wasm32"))]
+pub mod checkpoint;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod data;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod history;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod train;
 

@@ -1,6 +1,7 @@
 //! Native training and evaluation: IDX data in, a model bundle out.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use burn::module::Module;
@@ -14,7 +15,9 @@ use rand::seq::SliceRandom;
 use crate::bundle::{
     self, Architecture, ImageSize, LatentStats, Manifest, Metrics, TrainingSettings,
 };
+use crate::checkpoint::{self, RunSettings, State};
 use crate::data::{IdxDataset, Split, load_split};
+use crate::history::{self, EpochRecord};
 use crate::model::{Vae, VaeConfig, kl_per_dimension};
 
 /// Everything a training run needs; the CLI fills it from flags.
@@ -30,9 +33,15 @@ pub struct TrainOptions {
     pub epochs: usize,
     pub batch_size: usize,
     pub learning_rate: f64,
+    /// KL weight β in loss = reconstruction + β·KL (1 = the plain VAE).
+    pub beta: f64,
+    /// Raise β linearly from 0 over this many epochs (KL warm-up); 0 = none.
+    pub warmup_epochs: usize,
     pub seed: u64,
     /// Use only the first N training images (quick runs and tests).
     pub limit: Option<usize>,
+    /// Continue from the checkpoint beside `out`.
+    pub resume: bool,
     pub quiet: bool,
     pub command: String,
 }
@@ -58,11 +67,15 @@ fn load(dir: &std::path::Path, split: Split) -> Result<IdxDataset, String> {
 }
 
 /// Trains a VAE and writes its bundle; returns the manifest written.
-pub fn train(options: &TrainOptions) -> Result<Manifest, String> {
+/// `stop` is checked between steps (Ctrl-C sets it); a stopped run keeps its last checkpoint.
+pub fn train(options: &TrainOptions, stop: &AtomicBool) -> Result<Manifest, String> {
     // Flags first, so a typo fails before a minute of loading data.
     VaeConfig::new(options.latent_dim, options.hidden.clone()).validate()?;
     if options.epochs == 0 || options.batch_size == 0 || options.limit == Some(0) {
         return Err("epochs, batch size and --limit must be at least 1".into());
+    }
+    if !(options.beta >= 0.0 && options.beta.is_finite()) {
+        return Err(format!("β must be a number ≥ 0, got {}", options.beta));
     }
     if !(options.learning_rate > 0.0 && options.learning_rate.is_finite()) {
         return Err(format!(
@@ -83,51 +96,127 @@ pub fn train(options: &TrainOptions) -> Result<Manifest, String> {
         .with_image_width(train_set.cols);
     config.validate()?;
 
-    let device = Device::flex().autodiff();
-    device.seed(options.seed);
-    let mut rng = StdRng::seed_from_u64(options.seed);
-    let mut vae = config.init(&device);
-    let mut optimizer = AdamConfig::new().init();
-
     let count = options
         .limit
         .map_or(train_set.count, |n| n.min(train_set.count));
-    let mut order: Vec<usize> = (0..count).collect();
+    let settings = RunSettings {
+        latent_dim: options.latent_dim,
+        hidden: options.hidden.clone(),
+        image: (train_set.rows, train_set.cols),
+        batch_size: options.batch_size,
+        learning_rate: options.learning_rate,
+        beta: options.beta,
+        warmup_epochs: options.warmup_epochs,
+        seed: options.seed,
+        train_images: count,
+    };
+    let device = Device::flex().autodiff();
+    device.seed(options.seed);
+    let checkpoint_dir = checkpoint::dir_for(&options.out);
+    let (mut vae, mut optimizer, mut state) = if options.resume {
+        let (vae, optimizer, state) = checkpoint::load(
+            &checkpoint_dir,
+            &settings,
+            &config,
+            AdamConfig::new().init(),
+            &device,
+        )?;
+        if !options.quiet {
+            eprintln!(
+                "resuming after epoch {} from {}",
+                state.epoch(),
+                checkpoint_dir.display()
+            );
+        }
+        (vae, optimizer, state)
+    } else {
+        let state = State {
+            settings,
+            history: Vec::new(),
+        };
+        (config.init(&device), AdamConfig::new().init(), state)
+    };
+
     let steps_per_epoch = count.div_ceil(options.batch_size);
     let started = Instant::now();
+    let seconds_before = state.history.last().map_or(0.0, |r| r.seconds);
 
-    for epoch in 1..=options.epochs {
+    for epoch in state.epoch() + 1..=options.epochs {
+        // Each epoch's shuffle and ε depend only on (seed, epoch): a resumed run repeats
+        // exactly what an uninterrupted one would have done.
+        let epoch_seed = options.seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut rng = StdRng::seed_from_u64(epoch_seed);
+        device.seed(epoch_seed);
+        let mut order: Vec<usize> = (0..count).collect();
         order.shuffle(&mut rng);
         let bar = progress(options.quiet, steps_per_epoch as u64, epoch, options.epochs);
-        let (mut loss_sum, mut recon_sum, mut kl_sum, mut seen) = (0.0, 0.0, 0.0, 0usize);
-        for indices in order.chunks(options.batch_size) {
+        let (mut recon_sum, mut kl_sum, mut seen) = (0.0, 0.0, 0usize);
+        let step_beta = |step: usize| {
+            let warm = options.warmup_epochs * steps_per_epoch;
+            let done = (epoch - 1) * steps_per_epoch + step;
+            if done < warm {
+                options.beta * done as f64 / warm as f64
+            } else {
+                options.beta
+            }
+        };
+        for (step, indices) in order.chunks(options.batch_size).enumerate() {
+            if stop.load(Ordering::Relaxed) {
+                bar.abandon();
+                return Err(format!(
+                    "stopped during epoch {epoch}; the checkpoint after epoch {} is in {}: \
+                     continue with the same command and --resume",
+                    epoch - 1,
+                    checkpoint_dir.display()
+                ));
+            }
             let images = batch(&train_set, indices, &device);
             let out = vae.forward(images);
-            let loss = (out.recon.clone() + out.kl.clone()).mean();
-            let grads = GradientsParams::from_grads(loss.backward(), &vae);
+            let objective = (out.recon.clone() + out.kl.clone() * step_beta(step)).mean();
+            let grads = GradientsParams::from_grads(objective.backward(), &vae);
             vae = optimizer.step(options.learning_rate, vae, grads);
 
             let n = indices.len() as f64;
             recon_sum += scalar(out.recon.mean()) * n;
             kl_sum += scalar(out.kl.mean()) * n;
-            loss_sum += scalar(loss) * n;
             seen += indices.len();
-            bar.set_message(format!("loss {:.2} nats", loss_sum / seen as f64));
+            bar.set_message(format!(
+                "loss {:.2} nats",
+                (recon_sum + kl_sum) / seen as f64
+            ));
             bar.inc(1);
         }
         bar.finish_and_clear();
+
+        let test = evaluate(&vae.valid(), &test_set, options.seed)?;
+        let record = EpochRecord {
+            epoch,
+            beta: step_beta(steps_per_epoch),
+            train_loss: (recon_sum + kl_sum) / seen as f64,
+            train_recon: recon_sum / seen as f64,
+            train_kl: kl_sum / seen as f64,
+            test_loss: test.loss(),
+            test_recon: test.recon,
+            test_kl: test.kl,
+            kl_per_dim: test.kl_per_dim.clone(),
+            seconds: seconds_before + started.elapsed().as_secs_f64(),
+        };
         if !options.quiet {
             eprintln!(
-                "epoch {epoch:>3}/{}  train loss {:7.2}  (recon {:6.2} + KL {:5.2}) nats/image  {:.0}s",
+                "epoch {epoch:>3}/{}  train {:7.2} (recon {:6.2} + KL {:5.2})  test {:7.2} nats/image  {:.0}s",
                 options.epochs,
-                loss_sum / seen as f64,
-                recon_sum / seen as f64,
-                kl_sum / seen as f64,
-                started.elapsed().as_secs_f64()
+                record.train_loss,
+                record.train_recon,
+                record.train_kl,
+                record.test_loss,
+                record.seconds
             );
         }
+        state.history.push(record);
+        checkpoint::save(&checkpoint_dir, &vae, &optimizer, &state)?;
+        write_report(&options.out, &options.title, &state.history)?;
     }
-    let seconds = started.elapsed().as_secs_f64();
+    let seconds = state.history.last().map_or(0.0, |r| r.seconds);
 
     let vae = vae.valid();
     let evaluation = evaluate(&vae, &test_set, options.seed)?;
@@ -154,6 +243,8 @@ pub fn train(options: &TrainOptions) -> Result<Manifest, String> {
             epochs: options.epochs,
             batch_size: options.batch_size,
             learning_rate: options.learning_rate,
+            beta: options.beta,
+            warmup_epochs: options.warmup_epochs,
             seed: options.seed,
             train_images: count,
             seconds: (seconds * 10.0).round() / 10.0,
@@ -246,6 +337,78 @@ fn latent_stats(mut mu: Vec<f32>, kl_nats: f64) -> LatentStats {
         kl_nats: round(kl_nats),
         active: var > 0.01,
     }
+}
+
+/// Importance-sampled estimate of −log p(x), nats per image, over the first `images` images:
+/// log p(x) ≈ log (1/k) Σ_k p(x|z_k) p(z_k) / q(z_k|x), z_k ~ q(z|x) (Burda et al. 2016).
+/// Tighter than the ELBO the loss reports; k = 1 gives back a one-sample ELBO.
+pub fn importance_sampled_nll(
+    vae: &Vae,
+    data: &IdxDataset,
+    k: usize,
+    images: usize,
+    seed: u64,
+) -> Result<f64, String> {
+    if k == 0 || images == 0 {
+        return Err("importance sampling needs k ≥ 1 samples and at least one image".into());
+    }
+    let device = Device::flex();
+    let vae = vae.clone().to_device(&device);
+    device.seed(seed ^ 0x15);
+    let images = images.min(data.count);
+    let latent = vae.encoder.latent_dim();
+    let log_2pi = (2.0 * std::f64::consts::PI).ln() as f32;
+    // Rows per forward pass: images × k samples, about 32k rows at a time.
+    let per_chunk = (32_768 / k).max(1);
+    let indices: Vec<usize> = (0..images).collect();
+    let mut total = 0.0;
+    for chunk in indices.chunks(per_chunk) {
+        let b = chunk.len();
+        let x = batch(data, chunk, &device);
+        let (mu, log_var) = vae.encoder.forward(x.clone());
+        let repeat = |t: Tensor<2>, width: usize| -> Tensor<2> {
+            t.unsqueeze_dim::<3>(1)
+                .repeat_dim(1, k)
+                .reshape([b * k, width])
+        };
+        let (mu, log_var) = (repeat(mu, latent), repeat(log_var, latent));
+        let x = repeat(x, data.pixels());
+        let eps = Tensor::<2>::random(
+            [b * k, latent],
+            burn::tensor::Distribution::Normal(0.0, 1.0),
+            &device,
+        );
+        let z = mu + (log_var.clone() * 0.5).exp() * eps.clone();
+        let log_px_z = -crate::model::bce_with_logits(vae.decoder.logits(z.clone()), x);
+        let log_pz = ((z.powi_scalar(2) + log_2pi) * -0.5)
+            .sum_dim(1)
+            .squeeze_dim(1);
+        let log_qz = ((eps.powi_scalar(2) + log_var + log_2pi) * -0.5)
+            .sum_dim(1)
+            .squeeze_dim(1);
+        let log_w = values(log_px_z + log_pz - log_qz);
+        for w in log_w.chunks(k) {
+            let max = w.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+            let sum: f64 = w.iter().map(|&v| (v as f64 - max).exp()).sum();
+            total -= max + sum.ln() - (k as f64).ln();
+        }
+    }
+    Ok(total / images as f64)
+}
+
+/// training.csv and training.svg in the bundle folder, rewritten after every epoch.
+fn write_report(out: &Path, title: &str, history: &[EpochRecord]) -> Result<(), String> {
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    crate::bundle::write_atomic(
+        &out.join("training.csv"),
+        history::to_csv(history).as_bytes(),
+    )
+    .map_err(|e| e.to_string())?;
+    crate::bundle::write_atomic(
+        &out.join("training.svg"),
+        history::to_svg(history, &format!("{title}: loss per epoch")).as_bytes(),
+    )
+    .map_err(|e| e.to_string())
 }
 
 fn batch(data: &IdxDataset, indices: &[usize], device: &Device) -> Tensor<2> {

@@ -87,6 +87,11 @@ fn train_writes_a_bundle_that_eval_and_inspect_read() {
     let total = json["test_loss_nats"].as_f64().unwrap();
     let parts = json["recon_nats"].as_f64().unwrap() + json["kl_nats"].as_f64().unwrap();
     assert!((total - parts).abs() < 0.01, "{json}");
+    // The importance-sampled bound is tighter than the one-sample ELBO (up to sampling noise).
+    let nll = json["nll_is_nats"].as_f64().unwrap();
+    assert!(nll > 0.0 && nll <= total + 0.5, "{json}");
+    assert_eq!(json["nll_is_k"], 100);
+    assert_eq!(json["nll_is_images"], 64);
     // Same seed, same model: eval reproduces the figure training wrote into the manifest.
     assert!(
         (total - manifest["metrics"]["test_loss_nats"].as_f64().unwrap()).abs() < 0.01,
@@ -147,4 +152,122 @@ fn user_errors_are_messages_with_a_failing_exit_code() {
     let run = vae(&["eval", "--model", data_arg, "--data", data_arg]);
     assert_eq!(run.status.code(), Some(1), "{}", text(&run));
     assert!(text(&run).contains("manifest.json"), "{}", text(&run));
+}
+
+fn metrics_of(bundle: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(bundle.join("manifest.json")).unwrap();
+    serde_json::from_str::<serde_json::Value>(&text).unwrap()["metrics"].clone()
+}
+
+#[test]
+fn a_resumed_run_ends_where_an_uninterrupted_one_does() {
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    tiny_dataset(data.path(), 200, 50);
+    let data_arg = data.path().to_str().unwrap();
+    let train = |bundle: &Path, epochs: &str, extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--data",
+            data_arg,
+            "--out",
+            bundle.to_str().unwrap(),
+            "--latent",
+            "4",
+            "--hidden",
+            "16",
+            "--batch-size",
+            "32",
+            "--seed",
+            "7",
+            "--quiet",
+            "--epochs",
+            epochs,
+        ];
+        args.extend_from_slice(extra);
+        vae(&args)
+    };
+
+    let whole = out.path().join("whole");
+    assert!(train(&whole, "3", &[]).status.success());
+    let parts = out.path().join("parts");
+    assert!(train(&parts, "2", &[]).status.success());
+    let resumed = train(&parts, "3", &["--resume"]);
+    assert!(resumed.status.success(), "{}", text(&resumed));
+    // Same seed, same per-epoch shuffles and ε, same optimizer state: the same model.
+    assert_eq!(metrics_of(&whole), metrics_of(&parts));
+
+    // The per-epoch history survives the resume: three rows in the CSV.
+    let csv = std::fs::read_to_string(parts.join("training.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    assert!(parts.join("training.svg").exists());
+
+    // Resuming with other settings, or with nothing to resume, is refused in words.
+    let other = train(&parts, "4", &["--resume", "--lr", "0.01"]);
+    assert_eq!(other.status.code(), Some(1), "{}", text(&other));
+    assert!(text(&other).contains("other settings"), "{}", text(&other));
+    let nothing = train(&out.path().join("never"), "2", &["--resume"]);
+    assert_eq!(nothing.status.code(), Some(1), "{}", text(&nothing));
+    assert!(
+        text(&nothing).contains("nothing to resume"),
+        "{}",
+        text(&nothing)
+    );
+}
+
+#[test]
+fn a_killed_run_resumes_from_its_last_checkpoint() {
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    tiny_dataset(data.path(), 3000, 50);
+    let bundle = out.path().join("killed");
+    let args = [
+        "train",
+        "--data",
+        data.path().to_str().unwrap(),
+        "--out",
+        bundle.to_str().unwrap(),
+        "--latent",
+        "4",
+        "--hidden",
+        "64",
+        "--batch-size",
+        "16",
+        "--epochs",
+        "40",
+        "--quiet",
+    ];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vae"))
+        .args(args)
+        .spawn()
+        .unwrap();
+    let state = out.path().join("killed.checkpoint").join("state.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !state.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    child.wait().unwrap();
+    assert!(
+        state.exists(),
+        "no checkpoint was written within two minutes"
+    );
+    assert!(
+        !bundle.join("manifest.json").exists(),
+        "the run finished before it was killed"
+    );
+
+    let state_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    let done = state_json["history"].as_array().unwrap().len();
+    assert!((1..40).contains(&done), "{done} epochs done");
+    let mut resume = args.to_vec();
+    // One more epoch than the checkpoint has: only that epoch runs.
+    let epochs = (done + 1).to_string();
+    let at = resume.len() - 2;
+    resume[at] = &epochs;
+    let resumed = vae(&[&resume[..], &["--resume"]].concat());
+    assert!(resumed.status.success(), "{}", text(&resumed));
+    let manifest = metrics_of(&bundle);
+    assert!(manifest["test_loss_nats"].as_f64().unwrap().is_finite());
 }

@@ -33,20 +33,25 @@ function harness(opts = {}) {
 }
 
 describe('LatestScheduler / DecodeScheduler', () => {
-  test('coalesces to one dispatch per frame, latest wins; latency is submit -> apply', async () => {
+  test('the first value goes at once, then one dispatch per frame, latest wins; latency is submit -> apply', async () => {
     const h = harness();
     h.s.submit('a', 0);
+    assert.deepEqual(h.runs.map((r) => [r.v, r.seq]), [['a', 1]], 'nothing to wait for: dispatched at once');
     h.s.submit('b', 1);
     h.s.submit('c', 2);
-    assert.equal(h.frames.length, 1, 'one frame requested for three submits');
+    assert.equal(h.runs.length, 1, 'b and c wait for the next frame');
+    assert.equal(h.frames.length, 1, 'one frame requested');
     h.frame();
-    assert.deepEqual(h.runs.map((r) => [r.v, r.seq]), [['c', 1]]);
+    assert.deepEqual(h.runs.map((r) => [r.v, r.seq]), [['a', 1], ['c', 2]], 'b was superseded');
     h.frame();
-    assert.equal(h.runs.length, 1, 'no dispatch without a change');
+    assert.equal(h.runs.length, 2, 'no dispatch without a change');
+    assert.equal(h.frames.length, 0, 'no frame loop while idle');
     h.setT(10);
-    h.runs[0].res('C');
+    h.runs[1].res('C');
     await h.tick();
-    assert.deepEqual(h.applied, [['C', 1]]);
+    h.runs[0].res('A');
+    await h.tick();
+    assert.deepEqual(h.applied, [['C', 2]], 'the older result arrived late and was dropped');
     assert.deepEqual(h.lat, [8], 'latency measured from the t0 of the value that ran');
   });
 
@@ -56,18 +61,15 @@ describe('LatestScheduler / DecodeScheduler', () => {
     h.frame();
     h.s.submit(2);
     h.frame();
-    h.s.submit(3);
-    h.frame();
     assert.equal(h.runs.length, 2);
     assert.equal(h.s.inFlight, 2);
+    h.s.submit(3);
     h.s.submit(4);
     h.s.submit(5);
     assert.equal(h.frames.length, 0, 'no frame requested while saturated');
     assert.equal(h.s.hasPending, true);
     h.runs[0].res('r1');
     await h.tick();
-    assert.equal(h.frames.length, 1);
-    h.frame();
     assert.deepEqual(h.runs.map((r) => r.v), [1, 2, 5], '3 and 4 were superseded, never run');
     assert.equal(h.s.stats.maxInFlightSeen, 2);
   });
@@ -143,12 +145,16 @@ describe('LatestScheduler / DecodeScheduler', () => {
 
   test('cancelPending drops a value not yet dispatched; idle() resolves', async () => {
     const h = harness();
-    h.s.submit('x');
+    h.s.submit('a');
+    h.s.submit('x'); // waits for the next frame
     h.s.cancelPending();
     h.frame();
-    assert.equal(h.runs.length, 0);
+    assert.deepEqual(h.runs.map((r) => r.v), ['a']);
     let idle = false;
     h.s.idle().then(() => { idle = true; });
+    await h.tick();
+    assert.equal(idle, false, 'a is still running');
+    h.runs[0].res('A');
     await h.tick();
     assert.equal(idle, true);
   });

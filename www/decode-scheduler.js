@@ -11,11 +11,12 @@
 //   slider.oninput = (e) => s.submit(z.slice(), e.timeStamp);
 //
 // Rules:
-//  * submit() only records the latest value and requests a frame;
-//  * on a frame, if a value was submitted since the last dispatch and fewer than
-//    maxInFlight runs are pending, it is dispatched with an increasing sequence
-//    number; otherwise it waits (only the newest value ever waits, never a queue);
-//  * when a run completes, a waiting value gets a new frame;
+//  * submit() records the latest value; if no dispatch happened since the last animation
+//    frame and fewer than maxInFlight runs are pending, it is dispatched at once (so a
+//    decode never waits for a frame it does not need to); otherwise it waits for the next
+//    frame: at most one dispatch per animation frame;
+//  * a waiting value is dispatched on the next frame with free capacity, with an increasing
+//    sequence number; only the newest value ever waits, never a queue;
 //  * a result is applied only if its sequence number is newer than the last one
 //    applied (out-of-order completions of older runs are dropped).
 
@@ -37,6 +38,8 @@ export class LatestScheduler {
   #pendingT0 = 0;
   #dirty = false;
   #frameRequested = false;
+  /** A dispatch happened since the last animation frame. */
+  #frameUsed = false;
   #idleWaiters = [];
 
   constructor({
@@ -96,15 +99,27 @@ export class LatestScheduler {
   }
 
   #schedule() {
-    if (this.#frameRequested || !this.#dirty || this.inFlight >= this.maxInFlight) return;
+    if (!this.#dirty || this.inFlight >= this.maxInFlight) return; // re-run when a run completes
+    if (!this.#frameUsed) this.#dispatch();
+    else this.#requestFrameOnce();
+  }
+
+  #requestFrameOnce() {
+    if (this.#frameRequested) return;
     this.#frameRequested = true;
     this.#requestFrame(() => this.#onFrame());
   }
 
   #onFrame() {
     this.#frameRequested = false;
-    if (!this.#dirty) return;
-    if (this.inFlight >= this.maxInFlight) return; // re-requested when a run completes
+    this.#frameUsed = false;
+    this.#schedule();
+  }
+
+  #dispatch() {
+    // The frame that follows ends this dispatch's frame and picks up any value that waited.
+    this.#frameUsed = true;
+    this.#requestFrameOnce();
     const value = this.#pending;
     const t0 = this.#pendingT0;
     this.#pending = undefined;
