@@ -279,7 +279,7 @@ async function main() {
     '|---|---|',
     ...rows.map(([k, v]) => `| ${k} | ${v} |`),
     '',
-    `Slider → pixels runs from the key event's timestamp to just after putImageData; the page dispatches a decode on the next animation frame, so on the CPU backend it is mostly that wait (the pixels reach the screen at that frame either way).`,
+    `Slider → pixels runs from the key event's timestamp to just after putImageData. The page starts a decode at once when none was started since the last animation frame, otherwise on the next frame (at most one per frame).`,
     `performance.now() resolution here is ${a.CPU.crossOriginIsolated ? '5 µs (cross-origin isolated)' : '100 µs (page not cross-origin isolated)'}; CPU API decode mean: ${a.CPU.decode.mean.toFixed(3)} ms. First-decode runs use a new browser context each (cold HTTP cache, same browser process). Raw numbers: bench/measure.json.`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -181,10 +181,13 @@ fn check_input(what: &str, values: &[f32], n: usize, width: usize) -> Result<(),
 
 /// The one way tensors come back to JS: an async read, never a blocking one.
 async fn read(tensor: Tensor<2>) -> Result<Float32Array, JsError> {
-    let data = tensor
-        .into_data_async()
-        .await
-        .map_err(|e| js_error(format!("reading the result back failed: {e:?}")))?;
+    let data = tensor.into_data_async().await.map_err(|e| {
+        // burn chains causes and a backtrace note; the innermost cause is the one that says why.
+        let full = format!("{e:?}");
+        let cause = full.rsplit("Caused by:").next().unwrap_or(&full);
+        let cause = cause.split("Backtrace:").next().unwrap_or(cause).trim();
+        js_error(format!("the result could not be read back ({cause})"))
+    })?;
     let values = data
         .as_slice::<f32>()
         .map_err(|e| js_error(format!("unexpected tensor data: {e:?}")))?;

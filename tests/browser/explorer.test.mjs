@@ -609,6 +609,42 @@ describe('WebGPU backend (--enable-unsafe-webgpu, ?backend=webgpu)', () => {
       await checkBroken(browser, '?backend=webgpu', c, { noFallbackNotice: true });
     });
   }
+
+  test('WebGPU failing after start-up (reads rejected): the page switches to the CPU, keeps z, says so', T, async () => {
+    const s = await openPage(browser, server, '?backend=webgpu');
+    try {
+      const { page } = s;
+      const slider = page.getByRole('slider', { name: 'Latent dimension 1', exact: true });
+      await slider.focus();
+      for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
+      await settle(page);
+      const before = await decodedPixels(page);
+      const value = await slider.inputValue();
+      // What a lost device looks like to burn: every GPU read fails.
+      await page.evaluate(() => {
+        GPUBuffer.prototype.mapAsync = () => Promise.reject(new DOMException('device lost (simulated)', 'OperationError'));
+      });
+      await page.keyboard.press('ArrowRight');
+      await page.waitForFunction(() => document.body.dataset.backend === 'CPU', null, { timeout: 30_000 });
+      await settle(page);
+      assert.match(await page.getByRole('status').innerText(), /CPU/);
+      const notice = page.locator('#notice');
+      assert.equal(await notice.isVisible(), true);
+      assert.match(await notice.innerText(), /WebGPU stopped working.*could not be read back.*kept/s);
+      assert.equal(await page.getByRole('alert').isVisible(), false, 'no error left behind');
+      const now = Number(await slider.inputValue());
+      assert.ok(Math.abs(now - (Number(value) + 0.01)) < 1e-6, `z was kept and the last step applied: ${value} → ${now}`);
+      // Still live on the CPU: another step changes the image.
+      const mid = await decodedPixels(page);
+      assert.ok(pixelDiff(before, mid) > 0, 'the image moved with the slider');
+      for (let i = 0; i < 20; i++) await page.keyboard.press('ArrowRight');
+      await settle(page);
+      assert.ok(pixelDiff(mid, await decodedPixels(page)) > 0, 'decoding continues on the CPU');
+      assert.deepEqual(s.log.pageErrors, []);
+    } finally {
+      await s.close();
+    }
+  });
 });
 
 // ================================================================ CPU fallback
