@@ -8,7 +8,7 @@ PKG := pkg/vae_explorer_bg.wasm
 RUST_SOURCES := $(wildcard src/*.rs) Cargo.toml Cargo.lock
 VAE := target/native/vae
 
-.PHONY: serve test setup setup-browser wasm lint rust-test browser-test model measure clean
+.PHONY: serve test setup setup-browser wasm lint rust-test browser-test model eval measure clean
 
 serve: setup $(PKG)
 	PORT=$(PORT) node scripts/serve.mjs
@@ -48,6 +48,13 @@ $(VAE): $(RUST_SOURCES)
 model: $(VAE)
 	$(VAE) train --data $(DATA) --epochs 50 --hidden 256 --latent 16 \
 	  --out models/mnist-mlp-16 --title "MNIST, 16-D latent (MLP 784-256-16)"
+
+# One JSON line per shipped bundle: test loss, reconstruction, KL, importance-sampled NLL.
+# `make eval DATA=dir` evaluates on another IDX dataset.
+eval: setup $(VAE)
+	@for dir in $$(node -p "require('./models/index.json').models.map(m => 'models/' + m.path).join(' ')"); do \
+	  $(VAE) eval --model $$dir --data $(DATA) --json || exit 1; \
+	done
 
 # Sizes, cold start and decode latency on both backends, in headless Chromium.
 measure: setup-browser $(PKG)
