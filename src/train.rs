@@ -140,6 +140,9 @@ pub fn train(options: &TrainOptions, stop: &AtomicBool) -> Result<Manifest, Stri
     let steps_per_epoch = count.div_ceil(options.batch_size);
     let started = Instant::now();
     let seconds_before = state.history.last().map_or(0.0, |r| r.seconds);
+    // The last epoch's test evaluation is the final one; only a run with nothing left to
+    // train (resumed at its last epoch) needs its own.
+    let mut last_evaluation = None;
 
     for epoch in state.epoch() + 1..=options.epochs {
         // Each epoch's shuffle and ε depend only on (seed, epoch): a resumed run repeats
@@ -163,12 +166,16 @@ pub fn train(options: &TrainOptions, stop: &AtomicBool) -> Result<Manifest, Stri
         for (step, indices) in order.chunks(options.batch_size).enumerate() {
             if stop.load(Ordering::Relaxed) {
                 bar.abandon();
-                return Err(format!(
-                    "stopped during epoch {epoch}; the checkpoint after epoch {} is in {}: \
-                     continue with the same command and --resume",
-                    epoch - 1,
-                    checkpoint_dir.display()
-                ));
+                return Err(if epoch == 1 {
+                    "stopped during epoch 1, before any checkpoint was written".to_string()
+                } else {
+                    format!(
+                        "stopped during epoch {epoch}; the checkpoint after epoch {} is in {}: \
+                         continue with the same command and --resume",
+                        epoch - 1,
+                        checkpoint_dir.display()
+                    )
+                });
             }
             let images = batch(&train_set, indices, &device);
             let out = vae.forward(images);
@@ -213,13 +220,17 @@ pub fn train(options: &TrainOptions, stop: &AtomicBool) -> Result<Manifest, Stri
             );
         }
         state.history.push(record);
+        last_evaluation = Some(test);
         checkpoint::save(&checkpoint_dir, &vae, &optimizer, &state)?;
         write_report(&options.out, &options.title, &state.history)?;
     }
     let seconds = state.history.last().map_or(0.0, |r| r.seconds);
 
     let vae = vae.valid();
-    let evaluation = evaluate(&vae, &test_set, options.seed)?;
+    let evaluation = match last_evaluation {
+        Some(evaluation) => evaluation,
+        None => evaluate(&vae, &test_set, options.seed)?,
+    };
     if !evaluation.loss().is_finite() {
         return Err(format!(
             "training diverged (test loss {}); try a smaller learning rate",

@@ -21,6 +21,14 @@ fn text(out: &Output) -> String {
     )
 }
 
+/// The run failed with exit `code` and said `needle`, in words and without a panic.
+fn assert_fails(out: &Output, code: i32, needle: &str) {
+    let said = text(out);
+    assert_eq!(out.status.code(), Some(code), "{said}");
+    assert!(said.contains(needle), "expected {needle:?} in: {said}");
+    assert!(!said.contains("panicked"), "{said}");
+}
+
 /// Writes a small 28×28 dataset: bars at different positions, so there is something to learn.
 fn tiny_dataset(dir: &Path, train: usize, test: usize) {
     for (prefix, count) in [("train", train), ("t10k", test)] {
@@ -117,13 +125,7 @@ fn user_errors_are_messages_with_a_failing_exit_code() {
 
     // No dataset there.
     let run = vae(&["train", "--data", data_arg, "--out", bundle_arg, "--quiet"]);
-    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
-    assert!(
-        text(&run).contains("train-images-idx3-ubyte"),
-        "{}",
-        text(&run)
-    );
-    assert!(!text(&run).contains("panicked"), "{}", text(&run));
+    assert_fails(&run, 1, "train-images-idx3-ubyte");
 
     // A damaged images file.
     tiny_dataset(data.path(), 32, 16);
@@ -131,27 +133,22 @@ fn user_errors_are_messages_with_a_failing_exit_code() {
     let bytes = std::fs::read(&images).unwrap();
     std::fs::write(&images, &bytes[..bytes.len() - 100]).unwrap();
     let run = vae(&["train", "--data", data_arg, "--out", bundle_arg, "--quiet"]);
-    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
+    assert_fails(&run, 1, "train-images-idx3-ubyte");
     assert!(
-        text(&run).contains("train-images-idx3-ubyte"),
-        "{}",
-        text(&run)
+        !Path::new(bundle_arg).join("manifest.json").exists(),
+        "no bundle from bad data"
     );
-    assert!(!bundle_arg.is_empty() && !Path::new(bundle_arg).join("manifest.json").exists());
 
     // Bad flags: clap's message and exit code 2.
     let run = vae(&["train", "--latent", "many"]);
-    assert_eq!(run.status.code(), Some(2), "{}", text(&run));
-    assert!(text(&run).contains("invalid value"), "{}", text(&run));
+    assert_fails(&run, 2, "invalid value");
     tiny_dataset(data.path(), 32, 16);
     let run = vae(&["train", "--data", data_arg, "--latent", "0", "--quiet"]);
-    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
-    assert!(text(&run).contains("latent size"), "{}", text(&run));
+    assert_fails(&run, 1, "latent size");
 
     // A folder that is not a bundle.
     let run = vae(&["eval", "--model", data_arg, "--data", data_arg]);
-    assert_eq!(run.status.code(), Some(1), "{}", text(&run));
-    assert!(text(&run).contains("manifest.json"), "{}", text(&run));
+    assert_fails(&run, 1, "manifest.json");
 }
 
 fn metrics_of(bundle: &Path) -> serde_json::Value {
@@ -204,15 +201,9 @@ fn a_resumed_run_ends_where_an_uninterrupted_one_does() {
 
     // Resuming with other settings, or with nothing to resume, is refused in words.
     let other = train(&parts, "4", &["--resume", "--lr", "0.01"]);
-    assert_eq!(other.status.code(), Some(1), "{}", text(&other));
-    assert!(text(&other).contains("other settings"), "{}", text(&other));
+    assert_fails(&other, 1, "other settings");
     let nothing = train(&out.path().join("never"), "2", &["--resume"]);
-    assert_eq!(nothing.status.code(), Some(1), "{}", text(&nothing));
-    assert!(
-        text(&nothing).contains("nothing to resume"),
-        "{}",
-        text(&nothing)
-    );
+    assert_fails(&nothing, 1, "nothing to resume");
 }
 
 #[test]
