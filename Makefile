@@ -8,7 +8,8 @@ PKG := pkg/vae_explorer_bg.wasm
 RUST_SOURCES := $(wildcard src/*.rs) Cargo.toml Cargo.lock
 VAE := target/native/vae
 
-.PHONY: serve test setup setup-browser wasm lint rust-test browser-test model eval measure clean
+.PHONY: serve test setup setup-browser wasm lint rust-test browser-test models model model-2d \
+  bench-train eval measure clean
 
 serve: setup $(PKG)
 	PORT=$(PORT) node scripts/serve.mjs
@@ -44,10 +45,20 @@ browser-test: $(PKG)
 $(VAE): $(RUST_SOURCES)
 	cargo build --profile native --bin vae
 
-# Retrains the shipped default model (about 5 minutes on 2 cores).
+# Retrain the shipped models (README: wall times on 2 cores).
+models: model model-2d
+
 model: $(VAE)
-	$(VAE) train --data $(DATA) --epochs 50 --hidden 256 --latent 16 \
-	  --out models/mnist-mlp-16 --title "MNIST, 16-D latent (MLP 784-256-16)"
+	$(VAE) train --data $(DATA) --epochs 40 --hidden 512,256 --latent 32 --lr-schedule cosine \
+	  --out models/mnist-mlp-32 --title "MNIST, 32-D latent (MLP 784-512-256-32)"
+
+model-2d: $(VAE)
+	$(VAE) train --data $(DATA) --epochs 40 --hidden 512,256 --latent 2 --lr-schedule cosine \
+	  --out models/mnist-mlp-2 --title "MNIST, 2-D latent (MLP 784-512-256-2)"
+
+# Training speed: one epoch of the reference MLP in burn and in PyTorch (its own venv).
+bench-train: $(VAE)
+	scripts/bench-train.sh --data $(DATA) --vae $(VAE)
 
 # One JSON line per shipped bundle: test loss, reconstruction, KL, importance-sampled NLL.
 # `make eval DATA=dir` evaluates on another IDX dataset.

@@ -45,6 +45,69 @@ pub struct ImageSize {
 pub enum Architecture {
     /// Fully connected encoder and mirrored decoder with ReLU between layers.
     Mlp { hidden: Vec<usize> },
+    /// Stride-2 convolutions (4×4 kernels) with these output channels, then fully connected
+    /// layers to z; the decoder mirrors it with transposed convolutions.
+    Conv {
+        channels: Vec<usize>,
+        hidden: Vec<usize>,
+    },
+}
+
+impl Architecture {
+    /// `(channels, hidden)`: convolution channels (empty for an MLP) and fully connected widths.
+    pub fn layers(&self) -> (&[usize], &[usize]) {
+        match self {
+            Architecture::Mlp { hidden } => (&[], hidden),
+            Architecture::Conv { channels, hidden } => (channels, hidden),
+        }
+    }
+
+    /// The architecture for a model config.
+    pub fn of(config: &VaeConfig) -> Architecture {
+        if config.channels.is_empty() {
+            Architecture::Mlp {
+                hidden: config.hidden.clone(),
+            }
+        } else {
+            Architecture::Conv {
+                channels: config.channels.clone(),
+                hidden: config.hidden.clone(),
+            }
+        }
+    }
+
+    /// One line in words, e.g. "MLP 784 → 256 → 16" or "conv 1 → 32 → 64 channels, 3136 → 16".
+    pub fn describe(&self, image: &ImageSize, latent_dim: usize) -> String {
+        let arrows = |v: &[usize]| {
+            v.iter()
+                .map(|w| w.to_string())
+                .collect::<Vec<_>>()
+                .join(" → ")
+        };
+        let pixels = image.width * image.height;
+        match self {
+            Architecture::Mlp { hidden } => {
+                let mut widths = vec![pixels];
+                widths.extend(hidden);
+                widths.push(latent_dim);
+                format!("MLP {}", arrows(&widths))
+            }
+            Architecture::Conv { channels, hidden } => {
+                let mut chans = vec![1];
+                chans.extend(channels);
+                let scale = 1 << channels.len();
+                let flat = channels.last().copied().unwrap_or(1) * pixels / (scale * scale);
+                let mut widths = vec![flat];
+                widths.extend(hidden);
+                widths.push(latent_dim);
+                format!(
+                    "conv {} channels (4×4, stride 2), then {}",
+                    arrows(&chans),
+                    arrows(&widths)
+                )
+            }
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -52,6 +115,8 @@ pub struct TrainingSettings {
     pub epochs: usize,
     pub batch_size: usize,
     pub learning_rate: f64,
+    #[serde(default)]
+    pub lr_schedule: LrSchedule,
     /// KL weight β (1 = the plain VAE).
     #[serde(default = "one")]
     pub beta: f64,
@@ -62,6 +127,39 @@ pub struct TrainingSettings {
     pub train_images: usize,
     pub seconds: f64,
     pub command: String,
+}
+
+/// How the learning rate moves during training.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LrSchedule {
+    /// The same rate throughout.
+    #[default]
+    Constant,
+    /// Cosine decay from the rate to 1 % of it over all epochs, step by step.
+    Cosine,
+}
+
+impl LrSchedule {
+    /// In words, as the CLI takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            LrSchedule::Constant => "constant",
+            LrSchedule::Cosine => "cosine",
+        }
+    }
+
+    /// The rate at `step` of `total` steps, for a base rate `lr`.
+    pub fn rate(self, lr: f64, step: usize, total: usize) -> f64 {
+        match self {
+            LrSchedule::Constant => lr,
+            LrSchedule::Cosine => {
+                let done = step as f64 / total.max(1) as f64;
+                let floor = lr * 0.01;
+                floor + 0.5 * (lr - floor) * (1.0 + (std::f64::consts::PI * done.min(1.0)).cos())
+            }
+        }
+    }
 }
 
 fn one() -> f64 {
@@ -153,8 +251,9 @@ impl Manifest {
 
     /// The model config this manifest describes.
     pub fn config(&self) -> VaeConfig {
-        let Architecture::Mlp { hidden } = &self.architecture;
-        VaeConfig::new(self.latent_dim, hidden.clone())
+        let (channels, hidden) = self.architecture.layers();
+        VaeConfig::new(self.latent_dim, hidden.to_vec())
+            .with_channels(channels.to_vec())
             .with_image_height(self.image.height)
             .with_image_width(self.image.width)
     }
@@ -188,9 +287,10 @@ pub fn load_model(
         .try_load_record(record)
         .map_err(|e| {
             error(format!(
-                "the weights do not fit the architecture in the manifest ({} latent dimensions, hidden {:?}): {}",
-                manifest.latent_dim,
-                manifest.config().hidden,
+                "the weights do not fit the architecture in the manifest ({}): {}",
+                manifest
+                    .architecture
+                    .describe(&manifest.image, manifest.latent_dim),
                 first_chars(&e.to_string(), 300)
             ))
         })
@@ -270,5 +370,20 @@ impl burn::module::ModuleMapper for CastFloats {
     ) -> burn::module::Param<burn::tensor::Tensor<D>> {
         let dtype = self.0;
         param.map(|t| t.cast(dtype))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LrSchedule;
+
+    #[test]
+    fn cosine_schedule_starts_at_the_rate_and_ends_at_one_percent() {
+        let rate = |step| LrSchedule::Cosine.rate(1e-3, step, 100);
+        assert!((rate(0) - 1e-3).abs() < 1e-12);
+        assert!((rate(50) - 0.505e-3).abs() < 1e-9);
+        assert!((rate(100) - 1e-5).abs() < 1e-12);
+        assert!((1..=100).all(|s| rate(s) < rate(s - 1)), "decreasing");
+        assert_eq!(LrSchedule::Constant.rate(1e-3, 70, 100), 1e-3);
     }
 }

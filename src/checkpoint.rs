@@ -10,7 +10,7 @@ use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
 
-use crate::bundle::write_atomic;
+use crate::bundle::{LrSchedule, write_atomic};
 use crate::history::EpochRecord;
 use crate::model::{Vae, VaeConfig};
 
@@ -23,9 +23,13 @@ const STATE: &str = "state.json";
 pub struct RunSettings {
     pub latent_dim: usize,
     pub hidden: Vec<usize>,
+    #[serde(default)]
+    pub channels: Vec<usize>,
     pub image: (usize, usize),
     pub batch_size: usize,
     pub learning_rate: f64,
+    #[serde(default)]
+    pub lr_schedule: LrSchedule,
     pub beta: f64,
     pub warmup_epochs: usize,
     pub seed: u64,

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use burn::module::Module;
 use clap::{Parser, Subcommand};
-use vae_explorer::bundle::{self, Architecture, Manifest};
+use vae_explorer::bundle::{self, LrSchedule, Manifest};
 use vae_explorer::data::{Split, load_split};
 use vae_explorer::train::{TrainOptions, evaluate, importance_sampled_nll, metrics, train};
 
@@ -33,7 +33,7 @@ enum Command {
         #[arg(long, default_value = MNIST_DIR)]
         data: PathBuf,
         /// Bundle folder to write (manifest.json + weights.bpk).
-        #[arg(long, default_value = "models/mnist-mlp-16")]
+        #[arg(long, default_value = "models/my-model")]
         out: PathBuf,
         /// Short name of the model (defaults to the output folder's name).
         #[arg(long)]
@@ -47,9 +47,14 @@ enum Command {
         /// Number of latent dimensions.
         #[arg(long, default_value_t = 16)]
         latent: usize,
-        /// Hidden layer widths, comma-separated, input side first.
-        #[arg(long, value_delimiter = ',', default_value = "512,256")]
-        hidden: Vec<usize>,
+        /// Fully connected hidden widths, comma-separated, input side first (after the
+        /// convolutions, if any; "none" for no hidden layer with --channels).
+        #[arg(long, value_parser = widths, default_value = "512,256")]
+        hidden: Widths,
+        /// Make it convolutional: output channels of stride-2 4×4 convolutions, comma-separated
+        /// (e.g. 32,64); the decoder mirrors them with transposed convolutions.
+        #[arg(long, value_parser = widths, default_value = "none")]
+        channels: Widths,
         #[arg(long, default_value_t = 30)]
         epochs: usize,
         #[arg(long, default_value_t = 128)]
@@ -57,6 +62,9 @@ enum Command {
         /// Adam learning rate.
         #[arg(long, default_value_t = 1e-3)]
         lr: f64,
+        /// Learning-rate schedule: constant, or cosine decay to 1 % of --lr by the last epoch.
+        #[arg(long, default_value = "constant", value_parser = ["constant", "cosine"])]
+        lr_schedule: String,
         /// KL weight β: loss = reconstruction + β·KL (1 = the plain VAE).
         #[arg(long, default_value_t = 1.0)]
         beta: f64,
@@ -103,6 +111,25 @@ enum Command {
     },
 }
 
+/// A comma-separated list of layer sizes; "none" (or nothing) is the empty list.
+#[derive(Clone, Debug)]
+struct Widths(Vec<usize>);
+
+fn widths(text: &str) -> Result<Widths, String> {
+    let text = text.trim();
+    if text.is_empty() || text == "none" {
+        return Ok(Widths(Vec::new()));
+    }
+    text.split(',')
+        .map(|w| {
+            w.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("expected comma-separated whole numbers, got {w:?}"))
+        })
+        .collect::<Result<_, _>>()
+        .map(Widths)
+}
+
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match execute(cli.command) {
@@ -124,9 +151,11 @@ fn execute(command: Command) -> Result<(), String> {
             dataset,
             latent,
             hidden,
+            channels,
             epochs,
             batch_size,
             lr,
+            lr_schedule,
             beta,
             warmup_epochs,
             seed,
@@ -138,7 +167,9 @@ fn execute(command: Command) -> Result<(), String> {
                 out.file_name()
                     .map_or("model".into(), |n| n.to_string_lossy().into_owned())
             });
-            let title = title.unwrap_or_else(|| format!("{dataset}, {latent}-D latent (MLP)"));
+            let (Widths(hidden), Widths(channels)) = (hidden, channels);
+            let kind = if channels.is_empty() { "MLP" } else { "conv" };
+            let title = title.unwrap_or_else(|| format!("{dataset}, {latent}-D latent ({kind})"));
             let options = TrainOptions {
                 data,
                 out: out.clone(),
@@ -147,9 +178,15 @@ fn execute(command: Command) -> Result<(), String> {
                 dataset,
                 latent_dim: latent,
                 hidden,
+                channels,
                 epochs,
                 batch_size,
                 learning_rate: lr,
+                lr_schedule: if lr_schedule == "cosine" {
+                    LrSchedule::Cosine
+                } else {
+                    LrSchedule::Constant
+                },
                 beta,
                 warmup_epochs,
                 seed,
@@ -249,16 +286,15 @@ fn execute(command: Command) -> Result<(), String> {
 }
 
 fn describe(manifest: &Manifest, params: usize) -> String {
-    let Architecture::Mlp { hidden } = &manifest.architecture;
     let t = &manifest.training;
     let m = &manifest.metrics;
     let active = manifest.latent.iter().filter(|l| l.active).count();
     format!(
         "{} — {}\n\
          dataset       {} ({}×{} images)\n\
-         architecture  MLP encoder {} → {} → (μ, log σ²) ∈ R^{}; decoder mirrored, sigmoid output\n\
+         architecture  encoder {} = (μ, log σ²); decoder mirrored, sigmoid output\n\
          parameters    {}\n\
-         training      {} epochs, batch {}, Adam lr {}, seed {}, {} images, {:.0} s\n\
+         training      {} epochs, batch {}, Adam lr {} {}, β {}, seed {}, {} images, {:.0} s\n\
          test metrics  loss {:.2} nats/image = reconstruction {:.2} + KL {:.2} ({} images)\n\
          latent        {} of {} dimensions active\n",
         manifest.name,
@@ -266,17 +302,15 @@ fn describe(manifest: &Manifest, params: usize) -> String {
         manifest.dataset,
         manifest.image.width,
         manifest.image.height,
-        manifest.image.width * manifest.image.height,
-        hidden
-            .iter()
-            .map(|h| h.to_string())
-            .collect::<Vec<_>>()
-            .join(" → "),
-        manifest.latent_dim,
+        manifest
+            .architecture
+            .describe(&manifest.image, manifest.latent_dim),
         params,
         t.epochs,
         t.batch_size,
         t.learning_rate,
+        t.lr_schedule.name(),
+        t.beta,
         t.seed,
         t.train_images,
         t.seconds,

@@ -13,7 +13,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 use crate::bundle::{
-    self, Architecture, ImageSize, LatentStats, Manifest, Metrics, TrainingSettings,
+    self, Architecture, ImageSize, LatentStats, LrSchedule, Manifest, Metrics, TrainingSettings,
 };
 use crate::checkpoint::{self, RunSettings, State};
 use crate::data::{IdxDataset, Split, load_split};
@@ -30,9 +30,12 @@ pub struct TrainOptions {
     pub dataset: String,
     pub latent_dim: usize,
     pub hidden: Vec<usize>,
+    /// Convolution channels, input side first; empty for an MLP.
+    pub channels: Vec<usize>,
     pub epochs: usize,
     pub batch_size: usize,
     pub learning_rate: f64,
+    pub lr_schedule: LrSchedule,
     /// KL weight β in loss = reconstruction + β·KL (1 = the plain VAE).
     pub beta: f64,
     /// Raise β linearly from 0 over this many epochs (KL warm-up); 0 = none.
@@ -70,7 +73,14 @@ fn load(dir: &std::path::Path, split: Split) -> Result<IdxDataset, String> {
 /// `stop` is checked between steps (Ctrl-C sets it); a stopped run keeps its last checkpoint.
 pub fn train(options: &TrainOptions, stop: &AtomicBool) -> Result<Manifest, String> {
     // Flags first, so a typo fails before a minute of loading data.
-    VaeConfig::new(options.latent_dim, options.hidden.clone()).validate()?;
+    // The image size is only known once the data is read; any size the convolutions accept
+    // stands in for it here.
+    let side = 1 << options.channels.len();
+    VaeConfig::new(options.latent_dim, options.hidden.clone())
+        .with_channels(options.channels.clone())
+        .with_image_height(side)
+        .with_image_width(side)
+        .validate()?;
     if options.epochs == 0 || options.batch_size == 0 || options.limit == Some(0) {
         return Err("epochs, batch size and --limit must be at least 1".into());
     }
@@ -92,6 +102,7 @@ pub fn train(options: &TrainOptions, stop: &AtomicBool) -> Result<Manifest, Stri
         ));
     }
     let config = VaeConfig::new(options.latent_dim, options.hidden.clone())
+        .with_channels(options.channels.clone())
         .with_image_height(train_set.rows)
         .with_image_width(train_set.cols);
     config.validate()?;
@@ -102,9 +113,11 @@ pub fn train(options: &TrainOptions, stop: &AtomicBool) -> Result<Manifest, Stri
     let settings = RunSettings {
         latent_dim: options.latent_dim,
         hidden: options.hidden.clone(),
+        channels: options.channels.clone(),
         image: (train_set.rows, train_set.cols),
         batch_size: options.batch_size,
         learning_rate: options.learning_rate,
+        lr_schedule: options.lr_schedule,
         beta: options.beta,
         warmup_epochs: options.warmup_epochs,
         seed: options.seed,
@@ -154,6 +167,7 @@ pub fn train(options: &TrainOptions, stop: &AtomicBool) -> Result<Manifest, Stri
         order.shuffle(&mut rng);
         let bar = progress(options.quiet, steps_per_epoch as u64, epoch, options.epochs);
         let (mut recon_sum, mut kl_sum, mut seen) = (0.0, 0.0, 0usize);
+        let epoch_started = Instant::now();
         let step_beta = |step: usize| {
             let warm = options.warmup_epochs * steps_per_epoch;
             let done = (epoch - 1) * steps_per_epoch + step;
@@ -181,7 +195,12 @@ pub fn train(options: &TrainOptions, stop: &AtomicBool) -> Result<Manifest, Stri
             let out = vae.forward(images);
             let objective = (out.recon.clone() + out.kl.clone() * step_beta(step)).mean();
             let grads = GradientsParams::from_grads(objective.backward(), &vae);
-            vae = optimizer.step(options.learning_rate, vae, grads);
+            let lr = options.lr_schedule.rate(
+                options.learning_rate,
+                (epoch - 1) * steps_per_epoch + step,
+                options.epochs * steps_per_epoch,
+            );
+            vae = optimizer.step(lr, vae, grads);
 
             let n = indices.len() as f64;
             recon_sum += scalar(out.recon.mean()) * n;
@@ -194,6 +213,7 @@ pub fn train(options: &TrainOptions, stop: &AtomicBool) -> Result<Manifest, Stri
             bar.inc(1);
         }
         bar.finish_and_clear();
+        let train_seconds = epoch_started.elapsed().as_secs_f64();
 
         let test = evaluate(&vae.valid(), &test_set, options.seed)?;
         let record = EpochRecord {
@@ -207,6 +227,7 @@ pub fn train(options: &TrainOptions, stop: &AtomicBool) -> Result<Manifest, Stri
             test_kl: test.kl,
             kl_per_dim: test.kl_per_dim.clone(),
             seconds: seconds_before + started.elapsed().as_secs_f64(),
+            train_seconds,
         };
         if !options.quiet {
             eprintln!(
@@ -247,13 +268,12 @@ pub fn train(options: &TrainOptions, stop: &AtomicBool) -> Result<Manifest, Stri
             height: train_set.rows,
         },
         latent_dim: options.latent_dim,
-        architecture: Architecture::Mlp {
-            hidden: options.hidden.clone(),
-        },
+        architecture: Architecture::of(&config),
         training: TrainingSettings {
             epochs: options.epochs,
             batch_size: options.batch_size,
             learning_rate: options.learning_rate,
+            lr_schedule: options.lr_schedule,
             beta: options.beta,
             warmup_epochs: options.warmup_epochs,
             seed: options.seed,

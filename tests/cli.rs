@@ -109,10 +109,71 @@ fn train_writes_a_bundle_that_eval_and_inspect_read() {
     let inspect = vae(&["inspect", bundle_arg]);
     assert!(inspect.status.success(), "{}", text(&inspect));
     assert!(
-        text(&inspect).contains("784 → 32 → (μ, log σ²) ∈ R^8"),
+        text(&inspect).contains("encoder MLP 784 → 32 → 8 = (μ, log σ²)"),
         "{}",
         text(&inspect)
     );
+}
+
+#[test]
+fn a_convolutional_model_trains_evaluates_and_describes_itself() {
+    let data = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    tiny_dataset(data.path(), 128, 32);
+    let bundle = out.path().join("conv");
+    let (data_arg, bundle_arg) = (data.path().to_str().unwrap(), bundle.to_str().unwrap());
+    let run = vae(&[
+        "train",
+        "--data",
+        data_arg,
+        "--out",
+        bundle_arg,
+        "--latent",
+        "4",
+        "--channels",
+        "4,8",
+        "--hidden",
+        "none",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "32",
+        "--quiet",
+    ]);
+    assert!(run.status.success(), "{}", text(&run));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(bundle.join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["architecture"]["kind"], "conv");
+    assert_eq!(
+        manifest["architecture"]["channels"],
+        serde_json::json!([4, 8])
+    );
+    assert_eq!(manifest["title"], "MNIST, 4-D latent (conv)");
+
+    let eval = vae(&[
+        "eval", "--model", bundle_arg, "--data", data_arg, "--json", "--is-k", "4",
+    ]);
+    assert!(eval.status.success(), "{}", text(&eval));
+    let inspect = vae(&["inspect", bundle_arg]);
+    assert!(
+        text(&inspect).contains("conv 1 → 4 → 8 channels (4×4, stride 2), then 392 → 4"),
+        "{}",
+        text(&inspect)
+    );
+
+    // Three halvings do not fit a 28-pixel image: said before any training.
+    let odd = vae(&[
+        "train",
+        "--data",
+        data_arg,
+        "--out",
+        bundle_arg,
+        "--channels",
+        "4,8,16",
+        "--quiet",
+    ]);
+    assert_fails(&odd, 1, "divisible by 8");
 }
 
 #[test]
@@ -142,6 +203,8 @@ fn user_errors_are_messages_with_a_failing_exit_code() {
     // Bad flags: clap's message and exit code 2.
     let run = vae(&["train", "--latent", "many"]);
     assert_fails(&run, 2, "invalid value");
+    let run = vae(&["train", "--hidden", "512,2x6"]);
+    assert_fails(&run, 2, "comma-separated whole numbers");
     tiny_dataset(data.path(), 32, 16);
     let run = vae(&["train", "--data", data_arg, "--latent", "0", "--quiet"]);
     assert_fails(&run, 1, "latent size");

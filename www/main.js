@@ -561,7 +561,9 @@ function describeModel(m, entry) {
   const arch = m.architecture;
   if (arch?.kind) {
     const hidden = Array.isArray(arch.hidden) && arch.hidden.length ? ` ${arch.hidden.join('–')}` : '';
-    parts.push(`${String(arch.kind).toUpperCase()}${hidden}`);
+    const channels = Array.isArray(arch.channels) && arch.channels.length ? ` channels ${arch.channels.join('–')}` : '';
+    const kind = arch.kind === 'conv' ? 'Convolutional' : String(arch.kind).toUpperCase();
+    parts.push(`${kind}${channels}${hidden}`);
   }
   if (Number.isFinite(m.training?.epochs)) parts.push(`${m.training.epochs} epochs`);
   return parts.join(' · ');
