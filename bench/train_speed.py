@@ -37,6 +37,7 @@ def main():
         env = dict(os.environ, RAYON_NUM_THREADS=str(args.threads))
         subprocess.run(
             [args.vae, "train", "--data", args.data, "--hidden", "400", "--latent", "20",
+             "--lr-schedule", "constant",
              "--out", str(out), "--quiet", *common],
             check=True, env=env,
         )

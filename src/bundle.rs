@@ -32,6 +32,33 @@ pub struct Manifest {
     pub weights: String,
     /// One entry per latent dimension.
     pub latent: Vec<LatentStats>,
+    /// A plane through the latent space with the test set's encodings on it (`vae map`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map: Option<LatentMap>,
+}
+
+/// A 2-D view of the latent space for the page's map: a point (x, y) of the plane is
+/// z = origin + x·axes[0] + y·axes[1] (the axes are orthonormal).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct LatentMap {
+    /// "latent" (a 2-D model: the plane is z itself), "pca" (the two directions along which
+    /// the test-set μ varies most) or "dims" (two chosen latent dimensions).
+    pub projection: String,
+    pub origin: Vec<f32>,
+    pub axes: [Vec<f32>; 2],
+    /// Fraction of the variance of the test-set μ along each axis.
+    pub explained: [f64; 2],
+    /// Test images' μ on the plane: `[x, y, label]`.
+    pub points: Vec<(f32, f32, u8)>,
+    /// Mean μ of each class's test images: where "towards a 7" points.
+    pub classes: Vec<ClassMean>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct ClassMean {
+    pub label: u8,
+    pub count: usize,
+    pub mean: Vec<f32>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
@@ -175,6 +202,30 @@ pub struct Metrics {
     pub images: usize,
 }
 
+impl LatentMap {
+    fn validate(&self, latent_dim: usize) -> Result<(), String> {
+        let vectors = [&self.origin, &self.axes[0], &self.axes[1]]
+            .into_iter()
+            .chain(self.classes.iter().map(|c| &c.mean));
+        for v in vectors {
+            if v.len() != latent_dim {
+                return Err(format!("a vector has {} values, not {latent_dim}", v.len()));
+            }
+            if !v.iter().all(|x| x.is_finite()) {
+                return Err("a vector holds a value that is not a finite number".into());
+            }
+        }
+        if !self
+            .points
+            .iter()
+            .all(|p| p.0.is_finite() && p.1.is_finite())
+        {
+            return Err("a point is not a finite number".into());
+        }
+        Ok(())
+    }
+}
+
 /// What the page needs to know about one latent dimension, from the test-set encodings.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct LatentStats {
@@ -244,6 +295,10 @@ impl Manifest {
                 )));
             }
         }
+        if let Some(map) = &self.map {
+            map.validate(self.latent_dim)
+                .map_err(|e| error(format!("the manifest's latent map is invalid: {e}")))?;
+        }
         self.config()
             .validate()
             .map_err(|e| error(format!("the manifest's architecture is invalid: {e}")))
@@ -287,10 +342,11 @@ pub fn load_model(
         .try_load_record(record)
         .map_err(|e| {
             error(format!(
-                "the weights do not fit the architecture in the manifest ({}): {}",
+                "the weights do not fit the architecture in the manifest ({}, {} latent dimensions): {}",
                 manifest
                     .architecture
                     .describe(&manifest.image, manifest.latent_dim),
+                manifest.latent_dim,
                 first_chars(&e.to_string(), 300)
             ))
         })
@@ -337,8 +393,24 @@ pub fn write_bundle(
         .into_bytes()
         .map_err(|e| error(format!("cannot serialise the weights: {e}")))?;
     write_atomic(&dir.join(&manifest.weights), &weights)?;
-    let json = serde_json::to_string_pretty(manifest)
-        .map_err(|e| error(format!("cannot serialise the manifest: {e}")))?;
+    write_manifest(dir, manifest)
+}
+
+/// Writes (or replaces) a bundle's manifest, atomically. Pretty JSON, except the map's points:
+/// one line for all of them instead of five lines each.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn write_manifest(dir: &std::path::Path, manifest: &Manifest) -> Result<(), BundleError> {
+    let fail = |e: serde_json::Error| error(format!("cannot serialise the manifest: {e}"));
+    let mut without_points = manifest.clone();
+    let points = without_points
+        .map
+        .as_mut()
+        .map(|map| std::mem::take(&mut map.points));
+    let mut json = serde_json::to_string_pretty(&without_points).map_err(fail)?;
+    if let Some(points) = points {
+        let points = serde_json::to_string(&points).map_err(fail)?;
+        json = json.replacen("\"points\": []", &format!("\"points\": {points}"), 1);
+    }
     write_atomic(&dir.join(MANIFEST_FILE), format!("{json}\n").as_bytes())
 }
 

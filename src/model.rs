@@ -76,7 +76,7 @@ impl VaeConfig {
             return Err(format!("convolution channels {c} are out of range 1..=512"));
         }
         let scale = 1 << self.channels.len();
-        if self.image_height % scale != 0 || self.image_width % scale != 0 {
+        if !self.image_height.is_multiple_of(scale) || !self.image_width.is_multiple_of(scale) {
             return Err(format!(
                 "{} stride-2 convolutions need an image size divisible by {scale}, got {}×{}",
                 self.channels.len(),

@@ -18,7 +18,11 @@ use crate::bundle::{
 use crate::checkpoint::{self, RunSettings, State};
 use crate::data::{IdxDataset, Split, load_split};
 use crate::history::{self, EpochRecord};
+use crate::latent_map::{Plane, latent_map};
 use crate::model::{Vae, VaeConfig, kl_per_dimension};
+
+/// Test images drawn on the page's latent map (enough for a dense scatter, ~60 kB of JSON).
+pub const MAP_POINTS: usize = 2000;
 
 /// Everything a training run needs; the CLI fills it from flags.
 #[derive(Debug, Clone)]
@@ -284,6 +288,7 @@ pub fn train(options: &TrainOptions, stop: &AtomicBool) -> Result<Manifest, Stri
         metrics: metrics(&evaluation),
         weights: bundle::WEIGHTS_FILE.to_string(),
         latent: evaluation.latent.clone(),
+        map: Some(latent_map(&vae, &test_set, Plane::Auto, MAP_POINTS)?),
     };
     bundle::write_bundle(&options.out, &manifest, vae).map_err(|e| e.to_string())?;
     Ok(manifest)

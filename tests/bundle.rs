@@ -36,6 +36,14 @@ fn shipped_bundles_load_and_decode_digits() {
         }
         assert!(loss < 160.0, "{}: test loss {loss} nats", dir.display());
         assert_eq!(manifest.metrics.images, 10_000, "{}", dir.display());
+        let map = manifest.map.as_ref().expect("a latent map for the page");
+        let plane = if manifest.latent_dim == 2 {
+            "latent"
+        } else {
+            "pca"
+        };
+        assert_eq!(map.projection, plane, "{}", dir.display());
+        assert_eq!((map.points.len(), map.classes.len()), (2000, 10));
         // z = 0 (the prior's mode) decodes to a digit-like image: ink in the middle, none at the border.
         let z = Tensor::<2>::zeros([1, manifest.latent_dim], &device);
         let image: Vec<f32> = vae.decoder.forward(z).into_data().try_to_vec().unwrap();
@@ -109,6 +117,7 @@ fn small_bundle(dir: &Path, latent: usize) -> Manifest {
     manifest.latent_dim = latent;
     manifest.architecture = bundle::Architecture::Mlp { hidden: vec![8] };
     manifest.latent.truncate(latent);
+    manifest.map = None;
     write_bundle(dir, &manifest, vae).unwrap();
     manifest
 }
@@ -130,6 +139,19 @@ fn bundles_round_trip_through_f16_storage() {
         .unwrap();
     let mut manifest = small_bundle(dir.path(), 4);
     manifest.name = "round-trip".into();
+    let unit = |i: usize| (0..4).map(|k| if k == i { 1.0 } else { 0.0 }).collect();
+    manifest.map = Some(bundle::LatentMap {
+        projection: "dims".into(),
+        origin: vec![0.0; 4],
+        axes: [unit(1), unit(3)],
+        explained: [0.5, 0.25],
+        points: vec![(0.5, -1.25, 3), (2.0, 0.0, 7)],
+        classes: vec![bundle::ClassMean {
+            label: 3,
+            count: 1,
+            mean: vec![0.5, -1.0, 0.25, 0.0],
+        }],
+    });
     write_bundle(dir.path(), &manifest, vae).unwrap();
     let (loaded_manifest, loaded) = read_bundle(dir.path(), &device).unwrap();
     assert_eq!(loaded_manifest, manifest);
@@ -175,6 +197,20 @@ fn a_bundle_that_does_not_fit_is_refused_in_words() {
         .to_string();
     assert!(err.contains("do not fit") && err.contains("shape"), "{err}");
 
+    // The manifest says convolutional, the weights are an MLP's.
+    let mut wrong = manifest.clone();
+    wrong.architecture = bundle::Architecture::Conv {
+        channels: vec![4],
+        hidden: vec![8],
+    };
+    let err = load_model(&wrong, weights.clone(), &device)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("do not fit") && err.contains("conv 1 → 4"),
+        "{err}"
+    );
+
     // Truncated and garbage weights.
     let err = load_model(&manifest, weights[..weights.len() / 2].to_vec(), &device)
         .unwrap_err()
@@ -201,7 +237,7 @@ fn bad_manifests_are_refused_in_words() {
     let err = edit(&|v| v["format_version"] = 99.into());
     assert!(err.contains("format version 99"), "{err}");
     let err = edit(&|v| v["latent_dim"] = 3.into());
-    assert!(err.contains("3 dimensions but describes 16"), "{err}");
+    assert!(err.contains("3 dimensions but describes 32"), "{err}");
     let err = edit(&|v| {
         v.as_object_mut().unwrap().remove("weights");
     });
@@ -210,6 +246,11 @@ fn bad_manifests_are_refused_in_words() {
     assert!(err.contains("hidden layers"), "{err}");
     let err = edit(&|v| v["latent"][2]["slider_min"] = 5.0.into());
     assert!(err.contains("latent dimension 3"), "{err}");
+    let err = edit(&|v| v["map"]["axes"][1] = serde_json::json!([1.0, 0.0]));
+    assert!(
+        err.contains("latent map") && err.contains("not 32"),
+        "{err}"
+    );
     assert!(
         Manifest::parse("{")
             .unwrap_err()

@@ -88,6 +88,10 @@ fn train_writes_a_bundle_that_eval_and_inspect_read() {
     assert_eq!(manifest["latent_dim"], 8);
     assert_eq!(manifest["latent"].as_array().unwrap().len(), 8);
     assert_eq!(manifest["metrics"]["images"], 64);
+    // The page's latent map: the principal plane of the 8-D μ, every test image on it.
+    assert_eq!(manifest["map"]["projection"], "pca");
+    assert_eq!(manifest["map"]["points"].as_array().unwrap().len(), 64);
+    assert_eq!(manifest["map"]["classes"].as_array().unwrap().len(), 10);
 
     let eval = vae(&["eval", "--model", bundle_arg, "--data", data_arg, "--json"]);
     assert!(eval.status.success(), "{}", text(&eval));
@@ -105,6 +109,21 @@ fn train_writes_a_bundle_that_eval_and_inspect_read() {
         (total - manifest["metrics"]["test_loss_nats"].as_f64().unwrap()).abs() < 0.01,
         "{json}"
     );
+
+    // `vae map` redraws it on two chosen dimensions; a dimension that does not exist is refused.
+    let map = vae(&[
+        "map", "--model", bundle_arg, "--data", data_arg, "--dims", "2,5",
+    ]);
+    assert!(map.status.success(), "{}", text(&map));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(bundle.join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["map"]["projection"], "dims");
+    assert_eq!(manifest["map"]["axes"][1][4], 1.0);
+    let map = vae(&[
+        "map", "--model", bundle_arg, "--data", data_arg, "--dims", "2,9",
+    ]);
+    assert_fails(&map, 1, "between 1 and 8");
 
     let inspect = vae(&["inspect", bundle_arg]);
     assert!(inspect.status.success(), "{}", text(&inspect));
@@ -240,6 +259,10 @@ fn a_resumed_run_ends_where_an_uninterrupted_one_does() {
             "32",
             "--seed",
             "7",
+            // A constant rate: under the cosine schedule the rate depends on --epochs, so
+            // "2 epochs, then resume to 3" would not be an interrupted 3-epoch run.
+            "--lr-schedule",
+            "constant",
             "--quiet",
             "--epochs",
             epochs,

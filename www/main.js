@@ -3,6 +3,7 @@
 
 import { DecodeScheduler, LatestScheduler, median, pushBounded } from './decode-scheduler.js';
 import { DrawingPad, mnistPreprocess, paintField, FIELD } from './draw.js';
+import { LatentMap, CLASS_COLOURS } from './latent-map.js';
 
 const PIXELS = FIELD * FIELD;
 const STATS_LIMIT = 2000;
@@ -32,6 +33,9 @@ const els = {
   zero: $('zero'),
   zReadout: $('z-readout'),
   sliders: $('sliders'),
+  latentMap: $('latent-map'),
+  mapLegend: $('map-legend'),
+  mapCaption: $('map-caption'),
 };
 
 // ---------------------------------------------------------------- URL parameters
@@ -393,7 +397,42 @@ function switchToCpu(err) {
 
 function requestDecode(t0 = performance.now()) {
   if (!explorer) return;
+  latentMap.setZ(z);
   decoder.submit(Float32Array.from(z), t0);
+}
+
+// ---------------------------------------------------------------- latent map
+
+const latentMap = new LatentMap(els.latentMap, {
+  onPick: (next, t) => {
+    z.set(next);
+    syncSliders();
+    requestDecode(eventTime({ timeStamp: t }));
+  },
+});
+
+/** Legend and caption for the model's map (built by `vae map` into the manifest). */
+function setupMap() {
+  const map = manifest.map;
+  latentMap.setModel(map, latentDim, ranges);
+  els.mapLegend.replaceChildren();
+  if (!map) {
+    els.mapCaption.textContent = 'This model bundle has no latent map (run “vae map” on it to add one).';
+    return;
+  }
+  for (const c of map.classes ?? []) {
+    const li = document.createElement('li');
+    li.style.setProperty('--swatch', CLASS_COLOURS[c.label % CLASS_COLOURS.length]);
+    li.textContent = String(c.label);
+    els.mapLegend.append(li);
+  }
+  const pct = (v) => `${Math.round(100 * v)} %`;
+  const plane = {
+    latent: 'The plane is the whole 2-D latent space: every point decodes to an image.',
+    pca: `The plane passes through the mean encoding along the two directions in which the encodings vary most (principal components: ${pct(map.explained[0])} and ${pct(map.explained[1])} of their variance). Moving on it changes z only within the plane.`,
+    dims: `The plane shows two chosen latent dimensions (${map.axes.map((a) => a.indexOf(Math.max(...a)) + 1).join(' and ')}); moving on it changes only those.`,
+  }[map.projection] ?? '';
+  els.mapCaption.textContent = `Each dot is the encoding μ of one of ${map.points.length.toLocaleString('en')} test images, coloured by its digit. ${plane} The red cross is the current z; after a drawing, the blue ellipse is its posterior μ ± σ.`;
 }
 
 // ---------------------------------------------------------------- drawing and encoding
@@ -421,6 +460,7 @@ const encoder = new LatestScheduler({
       throw new Error(`the encoder returned ${mu.length} means and ${logVar.length} log-variances for ${latentDim} dimensions`);
     }
     posterior = { mu, sigma: logVar.map((lv) => Math.exp(0.5 * lv)) };
+    latentMap.setPosterior(posterior);
     for (let i = 0; i < latentDim; i++) z[i] = mu[i];
     syncSliders();
     showPosterior();
@@ -455,6 +495,7 @@ els.clear.addEventListener('click', () => {
   pad.clear();
   encoder.cancelPending();
   posterior = null;
+  latentMap.setPosterior(null);
   showPosterior();
   clearEncoderInput();
   els.samplePosterior.disabled = true;
@@ -671,6 +712,7 @@ async function load() {
   for (let i = 0; i < latentDim; i++) z[i] = clamp(0, ranges[i][0], ranges[i][1]);
   buildZReadout();
   syncSliders();
+  setupMap();
   setControlsEnabled(true);
   renderStatus();
   requestDecode(performance.now());
