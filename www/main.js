@@ -4,12 +4,13 @@
 import { DecodeScheduler, LatestScheduler, median, pushBounded } from './decode-scheduler.js';
 import { DrawingPad, mnistPreprocess, paintField, FIELD } from './draw.js';
 import { LatentMap, CLASS_COLOURS } from './latent-map.js';
+import { Traversals, STEPS } from './traversals.js';
 
 const PIXELS = FIELD * FIELD;
 const STATS_LIMIT = 2000;
 
 /** Measurements for the benchmark script (see contract). */
-const stats = { decodeMs: [], encodeMs: [], backend: '' };
+const stats = { decodeMs: [], encodeMs: [], traversalMs: [], backend: '' };
 window.vaeStats = stats;
 
 const $ = (id) => document.getElementById(id);
@@ -34,6 +35,8 @@ const els = {
   zReadout: $('z-readout'),
   sliders: $('sliders'),
   latentMap: $('latent-map'),
+  traversals: $('traversals'),
+  orderSelect: $('order-select'),
   mapLegend: $('map-legend'),
   mapCaption: $('map-caption'),
 };
@@ -257,7 +260,7 @@ function buildSliders() {
 
     row.append(name, post, output, track);
     els.sliders.append(row);
-    rows.push({ input, output, band, bar, muTick, post, lo, hi });
+    rows.push({ row, input, output, band, bar, muTick, post, lo, hi });
   }
 }
 
@@ -349,6 +352,8 @@ const decoder = new DecodeScheduler({
   // Runs synchronously right after apply(), i.e. after the pixels are painted.
   onLatency: (ms) => {
     pushBounded(stats.decodeMs, ms, STATS_LIMIT);
+    // The strips follow the main image, so they never delay it.
+    traversalDecoder.submit(Float32Array.from(z));
     if (!firstPainted) {
       firstPainted = true;
       renderStatus();
@@ -400,6 +405,45 @@ function requestDecode(t0 = performance.now()) {
   latentMap.setZ(z);
   decoder.submit(Float32Array.from(z), t0);
 }
+
+// ---------------------------------------------------------------- traversals
+
+const traversals = new Traversals(els.traversals, {
+  onPick: (dim, value, t) => {
+    z[dim] = value;
+    syncSliders();
+    requestDecode(eventTime({ timeStamp: t }));
+  },
+});
+
+const traversalDecoder = new LatestScheduler({
+  maxInFlight: 1,
+  run: async (zv) => ({ zv, pixels: await explorer.decodeBatch(traversals.batchFor(zv), latentDim * STEPS) }),
+  apply: ({ zv, pixels }) => {
+    if (pixels?.length !== latentDim * STEPS * PIXELS) {
+      throw new Error(`the decoder returned ${pixels?.length ?? 'no'} values for ${latentDim * STEPS} traversal images`);
+    }
+    traversals.paint(zv, pixels);
+    clearError('traversals');
+  },
+  onLatency: (ms) => pushBounded(stats.traversalMs, ms, STATS_LIMIT),
+  onError: (err) => {
+    console.error(err);
+    if (switchToCpu(err)) return;
+    showError(`Decoding the traversals failed: ${sentence(errorText(err))}`, 'traversals');
+  },
+});
+
+/** Dimension order for the sliders and the strips: by number, or by KL (largest first). */
+function applyOrder() {
+  const byKl = els.orderSelect.value === 'kl';
+  const kl = (i) => Number(manifest.latent?.[i]?.kl_nats) || 0;
+  const order = [...Array(latentDim).keys()];
+  if (byKl) order.sort((a, b) => kl(b) - kl(a) || a - b);
+  for (const i of order) els.sliders.append(rows[i].row);
+  traversals.setOrder(order);
+}
+els.orderSelect.addEventListener('change', applyOrder);
 
 // ---------------------------------------------------------------- latent map
 
@@ -713,6 +757,8 @@ async function load() {
   buildZReadout();
   syncSliders();
   setupMap();
+  traversals.setModel(ranges, [...Array(latentDim).keys()].map((i) => manifest.latent?.[i]?.active === false));
+  applyOrder();
   setControlsEnabled(true);
   renderStatus();
   requestDecode(performance.now());

@@ -1,5 +1,5 @@
 // Explorer features beyond the sliders, on both backends: the latent map (click, drag,
-// keyboard, posterior ellipse).
+// keyboard, posterior ellipse), traversals, ordering by KL.
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -128,6 +128,82 @@ for (const webgpu of [false, true]) {
         await page.waitForTimeout(100);
         const afterDraw = blue(await mapPixels(page));
         assert.ok(afterDraw > beforeDraw + 20, `the posterior ellipse is drawn (${beforeDraw} → ${afterDraw} blue pixels)`);
+      } finally {
+        await s.close();
+      }
+    });
+
+    test('traversals: a strip of 9 images per dimension, click and keyboard jump there', T, async () => {
+      const s = await openPage(browser, server, query);
+      try {
+        const { page, log } = s;
+        const manifest = await log.manifest();
+        const D = manifest.latent_dim;
+        await page.waitForFunction(() => window.vaeStats.traversalMs.length > 0, null, { timeout: 60_000 });
+        const strips = page.locator('#traversals canvas');
+        assert.equal(await strips.count(), D, 'one strip per latent dimension');
+        const best = manifest.latent.map((l, i) => [l.kl_nats, i]).sort((a, b) => b[0] - a[0])[0][1];
+        const strip = page.getByRole('img', { name: new RegExp(`^Traversal of latent dimension ${best + 1}:`) });
+        assert.equal(await strip.evaluate((c) => [c.width, c.height].join('x')), `${9 * 28}x28`);
+        // The strip's images differ from each other: the dimension matters.
+        const cells = await strip.evaluate((c) => {
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          const cell = (k) => { let s = 0; for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) s += d[(y * c.width + k * 28 + x) * 4]; return s; };
+          return [cell(0), cell(8)];
+        });
+        assert.notEqual(cells[0], cells[1], 'the first and last images of the strip differ');
+
+        const [lo, hi] = await page.evaluate((i) => { const el = document.querySelectorAll('input[type=range]')[i]; return [Number(el.min), Number(el.max)]; }, best);
+        const count = await page.evaluate(() => window.vaeStats.traversalMs.length);
+        const other = page.locator('#traversals canvas').nth(best === 0 ? 1 : 0);
+        const otherBefore = await other.evaluate((c) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data));
+        await strip.scrollIntoViewIfNeeded();
+        const box = await strip.boundingBox();
+        const n = await decodeCount(page);
+        await page.mouse.click(box.x + (6.5 / 9) * box.width, box.y + box.height / 2);
+        await waitForDecodesAfter(page, n);
+        const z = await sliderValues(page);
+        const want = lo + ((hi - lo) * 6) / 8;
+        assert.ok(Math.abs(z[best] - want) < 0.011, `z[${best}] = ${z[best]}, want ${want}`);
+        // The other strips follow the new z.
+        await page.waitForFunction((k) => window.vaeStats.traversalMs.length > k, count, { timeout: 60_000 });
+        await settle(page);
+        const otherAfter = await other.evaluate((c) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data));
+        assert.ok(pixelDiff(otherBefore, otherAfter) > 0, 'another strip was redrawn for the new z');
+
+        // Keyboard: focus the strip, two steps left, Enter.
+        await strip.focus();
+        const m = await decodeCount(page);
+        await page.keyboard.press('ArrowLeft');
+        await page.keyboard.press('ArrowLeft');
+        await page.keyboard.press('Enter');
+        await waitForDecodesAfter(page, m);
+        const z2 = await sliderValues(page);
+        const want2 = lo + ((hi - lo) * 4) / 8;
+        assert.ok(Math.abs(z2[best] - want2) < 0.011, `after the keys z[${best}] = ${z2[best]}, want ${want2}`);
+        assert.deepEqual(log.pageErrors, []);
+      } finally {
+        await s.close();
+      }
+    });
+
+    test('"Order dimensions" by KL puts the most informative sliders and strips first', T, async () => {
+      const s = await openPage(browser, server, query);
+      try {
+        const { page, log } = s;
+        const manifest = await log.manifest();
+        const byKl = manifest.latent.map((l, i) => [l.kl_nats, i]).sort((a, b) => b[0] - a[0] || a[1] - b[1]).map((p) => p[1]);
+        await page.getByLabel('Order dimensions').selectOption('kl');
+        const sliderOrder = await page.evaluate(() => [...document.querySelectorAll('input[type=range]')].map((el) => Number(el.id.slice(2)) - 1));
+        const stripOrder = await page.evaluate(() => [...document.querySelectorAll('#traversals .strip')].map((el) => Number(el.dataset.dim)));
+        assert.deepEqual(sliderOrder, byKl);
+        assert.deepEqual(stripOrder, byKl);
+        // Inactive dimensions come last and are flagged.
+        const inactive = manifest.latent.filter((l) => !l.active).length;
+        assert.equal(await page.locator('#sliders .tag').count(), inactive);
+        await page.getByLabel('Order dimensions').selectOption('index');
+        const back = await page.evaluate(() => [...document.querySelectorAll('input[type=range]')].map((el) => Number(el.id.slice(2)) - 1));
+        assert.deepEqual(back, [...back.keys()]);
       } finally {
         await s.close();
       }
