@@ -331,3 +331,66 @@ describe('mnistPreprocess', () => {
     assert.equal(bbox(f).h, 20);
   });
 });
+
+// ---------------------------------------------------------------- latent maths
+
+import * as lm from '../www/latent-math.js';
+
+describe('latent-math', () => {
+  const close = (a, b, tol = 1e-5) => a.length === b.length && Array.from(a).every((v, i) => Math.abs(v - b[i]) < tol);
+
+  test('lerp and slerp hit both ends; slerp keeps the norm on the way', () => {
+    const a = Float32Array.from([3, 0, 0]);
+    const b = Float32Array.from([0, 3, 0]);
+    for (const f of [lm.lerp, lm.slerp]) {
+      assert.ok(close(f(a, b, 0), a));
+      assert.ok(close(f(a, b, 1), b));
+    }
+    assert.ok(Math.abs(Math.hypot(...lm.slerp(a, b, 0.5)) - 3) < 1e-5, 'slerp stays on the sphere');
+    assert.ok(Math.hypot(...lm.lerp(a, b, 0.5)) < 2.2, 'lerp cuts inside it');
+    assert.ok(close(lm.slerp(a, a, 0.3), a), 'identical ends');
+    assert.ok(close(lm.slerp(new Float32Array(3), b, 0.5), lm.lerp(new Float32Array(3), b, 0.5)), 'a zero end falls back to lerp');
+  });
+
+  test('bilinear blends the four corners', () => {
+    const [a, b, c, d] = [[0, 0], [1, 0], [0, 1], [1, 1]].map((v) => Float32Array.from(v));
+    assert.ok(close(lm.bilinear(a, b, c, d, 0, 0), a));
+    assert.ok(close(lm.bilinear(a, b, c, d, 1, 0), b));
+    assert.ok(close(lm.bilinear(a, b, c, d, 0, 1), c));
+    assert.ok(close(lm.bilinear(a, b, c, d, 1, 1), d));
+    assert.ok(close(lm.bilinear(a, b, c, d, 0.25, 0.5), [0.25, 0.5]));
+  });
+
+  test('prior samples have variance T²; posterior samples centre on μ', () => {
+    let seed = 1;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const s = lm.priorSamples(20000, 2, 0.5, random);
+    const v = s.reduce((m, x) => m + x * x, 0) / s.length;
+    assert.ok(Math.abs(v - 0.25) < 0.01, `variance ${v}`);
+    const p = lm.posteriorSamples(5000, [2, -1], [0.1, 0.2], random);
+    const mean0 = p.filter((_, i) => i % 2 === 0).reduce((m, x) => m + x, 0) / 5000;
+    assert.ok(Math.abs(mean0 - 2) < 0.01, `mean ${mean0}`);
+  });
+
+  test('class directions point from the overall mean to each class mean', () => {
+    const dirs = lm.classDirections([
+      { label: 1, count: 3, mean: [1, 0] },
+      { label: 7, count: 1, mean: [-3, 4] },
+    ]);
+    // Overall mean: (3·(1,0) + (−3,4)) / 4 = (0, 1).
+    assert.ok(close(dirs.get(1), [1, -1]));
+    assert.ok(close(dirs.get(7), [-3, 3]));
+    assert.ok(close(lm.arithmetic([1, 1], [0, 2], [3, 0]), [4, -1]));
+  });
+
+  test('z survives the URL; bad z text is refused', () => {
+    const z = Float32Array.from([0.1234, -2, 3.5]);
+    assert.equal(lm.encodeZ(z), '0.123,-2,3.5');
+    assert.ok(close(lm.decodeZ(lm.encodeZ(z), 3), [0.123, -2, 3.5]));
+    assert.equal(lm.decodeZ('1,2', 3), null);
+    assert.equal(lm.decodeZ('1,,2', 3), null);
+    assert.equal(lm.decodeZ('1,x,2', 3), null);
+    assert.equal(lm.decodeZ('1,Infinity,2', 3), null);
+    assert.equal(lm.decodeZ(null, 3), null);
+  });
+});

@@ -5,12 +5,14 @@ import { DecodeScheduler, LatestScheduler, median, pushBounded } from './decode-
 import { DrawingPad, mnistPreprocess, paintField, FIELD } from './draw.js';
 import { LatentMap, CLASS_COLOURS } from './latent-map.js';
 import { Traversals, STEPS } from './traversals.js';
+import { ImageGrid } from './image-grid.js';
+import * as lm from './latent-math.js';
 
 const PIXELS = FIELD * FIELD;
 const STATS_LIMIT = 2000;
 
 /** Measurements for the benchmark script (see contract). */
-const stats = { decodeMs: [], encodeMs: [], traversalMs: [], backend: '' };
+const stats = { decodeMs: [], encodeMs: [], traversalMs: [], gridMs: {}, backend: '' };
 window.vaeStats = stats;
 
 const $ = (id) => document.getElementById(id);
@@ -37,6 +39,18 @@ const els = {
   latentMap: $('latent-map'),
   traversals: $('traversals'),
   orderSelect: $('order-select'),
+  anchors: ['a', 'b', 'c', 'd'].map((k) => ({ canvas: $(`anchor-${k}`), button: $(`set-${k}`) })),
+  slerp: $('slerp'),
+  play: $('play'),
+  arithmetic: $('arithmetic'),
+  temperature: $('temperature'),
+  temperatureValue: $('temperature-value'),
+  newSamples: $('new-samples'),
+  attributeClass: $('attribute-class'),
+  attributeStrength: $('attribute-strength'),
+  attributeValue: $('attribute-value'),
+  latencyBackend: $('latency-backend'),
+  latencyBody: document.querySelector('#latency-table tbody'),
   mapLegend: $('map-legend'),
   mapCaption: $('map-caption'),
 };
@@ -127,6 +141,7 @@ function renderStatus() {
     text += ' — decoding…';
   }
   els.statusMain.textContent = text;
+  renderLatency();
 }
 
 /** Status updates are throttled (the status is a live region) but the last value always lands. */
@@ -252,6 +267,7 @@ function buildSliders() {
     input.setAttribute('aria-describedby', described.join(' '));
 
     input.addEventListener('input', (e) => {
+      resetAttribute();
       z[i] = Number(input.value);
       output.textContent = fmtSigned(z[i]);
       updateZReadout(i);
@@ -292,6 +308,7 @@ function updateZReadout(only = -1) {
 
 /** Move the sliders to z (after a programmatic change). */
 function syncSliders() {
+  if (!attributeMoving) resetAttribute();
   for (let i = 0; i < latentDim; i++) {
     const r = rows[i];
     r.input.value = String(clamp(z[i], r.lo, r.hi));
@@ -324,6 +341,8 @@ function showPosterior() {
 
 function setControlsEnabled(on) {
   for (const r of rows) r.input.disabled = !on;
+  for (const a of els.anchors) a.button.disabled = !on;
+  for (const el of [els.play, els.arithmetic, els.temperature, els.newSamples, els.attributeClass, els.attributeStrength]) el.disabled = !on;
   els.samplePrior.disabled = !on;
   els.zero.disabled = !on;
   els.samplePosterior.disabled = !on || !posterior;
@@ -404,6 +423,7 @@ function requestDecode(t0 = performance.now()) {
   if (!explorer) return;
   latentMap.setZ(z);
   decoder.submit(Float32Array.from(z), t0);
+  scheduleUrl();
 }
 
 // ---------------------------------------------------------------- traversals
@@ -443,7 +463,255 @@ function applyOrder() {
   for (const i of order) els.sliders.append(rows[i].row);
   traversals.setOrder(order);
 }
-els.orderSelect.addEventListener('change', applyOrder);
+els.orderSelect.addEventListener('change', () => {
+  applyOrder();
+  scheduleUrl();
+});
+
+// ---------------------------------------------------------------- image grids
+
+const POSTERIOR_SAMPLES = 9;
+
+/** Moves z to a picked latent vector (from a grid or a strip) and decodes it. */
+function jumpTo(v, t) {
+  z.set(v);
+  syncSliders();
+  requestDecode(eventTime({ timeStamp: t }));
+}
+
+/** A grid decoded in one batch per update (latest wins); picking a cell jumps to its z. */
+function gridPanel(grid, name) {
+  let shown = null;
+  stats.gridMs[name] = [];
+  const scheduler = new LatestScheduler({
+    maxInFlight: 1,
+    run: async (batch) => ({ batch, pixels: await explorer.decodeBatch(batch, batch.length / latentDim) }),
+    apply: ({ batch, pixels }) => {
+      if (pixels?.length !== (batch.length / latentDim) * PIXELS) throw new Error(`the decoder returned ${pixels?.length ?? 'no'} values`);
+      shown = batch;
+      grid.paint(pixels);
+      clearError(name);
+    },
+    onLatency: (ms) => {
+      pushBounded(stats.gridMs[name], ms, STATS_LIMIT);
+      scheduleStatus();
+    },
+    onError: (err) => {
+      console.error(err);
+      if (switchToCpu(err)) return;
+      showError(`Decoding the ${name} failed: ${sentence(errorText(err))}`, name);
+    },
+  });
+  grid.onPick = (k, t) => shown && jumpTo(shown.subarray(k * latentDim, (k + 1) * latentDim), t);
+  return { update: (batch) => explorer && scheduler.submit(batch) };
+}
+
+const STRIP = 9;
+const PALETTE = 7;
+const interpGrid = new ImageGrid($('interp-strip'), { cols: STRIP, rows: 1, label: 'Interpolation from A to B' });
+const paletteGrid = new ImageGrid($('palette'), { cols: PALETTE, rows: PALETTE, label: 'Palette blending anchors A (top left), B (top right), C (bottom left) and D (bottom right)' });
+const priorGrid = new ImageGrid($('prior-grid'), { cols: 8, rows: 4, label: 'Prior samples' });
+const posteriorGrid = new ImageGrid($('posterior-grid'), { cols: POSTERIOR_SAMPLES, rows: 1, label: 'Posterior samples' });
+const interpPanel = gridPanel(interpGrid, 'interpolation');
+const palettePanel = gridPanel(paletteGrid, 'palette');
+const priorPanel = gridPanel(priorGrid, 'prior samples');
+const posteriorPanel = gridPanel(posteriorGrid, 'posterior samples');
+const anchorPanels = els.anchors.map((a, k) => {
+  const grid = new ImageGrid(a.canvas, { cols: 1, rows: 1, label: `Anchor ${'ABCD'[k]}` });
+  return gridPanel(grid, `anchor ${'ABCD'[k]}`);
+});
+
+/** Anchors A–D: latent vectors the interpolation strip and the palette blend. */
+let anchors = [];
+const interpolate = (a, b, t) => (els.slerp.checked ? lm.slerp(a, b, t) : lm.lerp(a, b, t));
+
+function concat(vectors) {
+  const out = new Float32Array(vectors.length * latentDim);
+  vectors.forEach((v, k) => out.set(v, k * latentDim));
+  return out;
+}
+
+function updateInterpolation() {
+  if (anchors.length !== 4) return;
+  const [a, b, c, d] = anchors;
+  interpPanel.update(concat(Array.from({ length: STRIP }, (_, k) => interpolate(a, b, k / (STRIP - 1)))));
+  const cells = [];
+  for (let r = 0; r < PALETTE; r++) for (let q = 0; q < PALETTE; q++) cells.push(lm.bilinear(a, b, c, d, q / (PALETTE - 1), r / (PALETTE - 1)));
+  palettePanel.update(concat(cells));
+  anchors.forEach((v, k) => anchorPanels[k].update(Float32Array.from(v)));
+  scheduleUrl();
+}
+
+/** Default anchors: the mean encodings of four digit classes (or prior samples). */
+function defaultAnchors() {
+  const classes = manifest.map?.classes ?? [];
+  const pick = [0, 1, 7, 8].map((l) => classes.find((c) => c.label === l)).filter(Boolean);
+  if (pick.length === 4) return pick.map((c) => Float32Array.from(c.mean));
+  return [0, 1, 2, 3].map(() => Float32Array.from({ length: latentDim }, () => randn()));
+}
+
+els.anchors.forEach((a, k) => {
+  a.button.addEventListener('click', () => {
+    anchors[k] = Float32Array.from(z);
+    updateInterpolation();
+  });
+});
+els.slerp.addEventListener('change', updateInterpolation);
+els.arithmetic.addEventListener('click', (e) => {
+  const [a, b, c] = anchors;
+  jumpTo(lm.arithmetic(a, b, c), e.timeStamp);
+});
+
+// Play: z walks A → B → A along the strip's path (4 s a round trip) until pressed again.
+let playing = 0;
+els.play.addEventListener('click', () => {
+  if (playing) {
+    cancelAnimationFrame(playing);
+    playing = 0;
+    els.play.setAttribute('aria-pressed', 'false');
+    return;
+  }
+  const start = performance.now();
+  els.play.setAttribute('aria-pressed', 'true');
+  const step = (now) => {
+    const phase = ((now - start) / 4000) % 1;
+    const t = phase < 0.5 ? 2 * phase : 2 - 2 * phase;
+    z.set(interpolate(anchors[0], anchors[1], t));
+    syncSliders();
+    requestDecode(now);
+    playing = requestAnimationFrame(step);
+  };
+  playing = requestAnimationFrame(step);
+});
+
+function newPriorSamples() {
+  const t = Number(els.temperature.value) || 1;
+  priorPanel.update(lm.priorSamples(32, latentDim, t));
+}
+els.newSamples.addEventListener('click', newPriorSamples);
+els.temperature.addEventListener('input', () => {
+  els.temperatureValue.textContent = Number(els.temperature.value).toFixed(2);
+  newPriorSamples();
+  scheduleUrl();
+});
+
+// ---------------------------------------------------------------- attribute vectors
+
+let directions = new Map();
+let attributeBase = null;
+let attributeMoving = false;
+
+function resetAttribute() {
+  attributeBase = null;
+  if (Number(els.attributeStrength.value) !== 0) {
+    els.attributeStrength.value = '0';
+    els.attributeValue.textContent = '0.00';
+  }
+}
+
+function setupAttributes() {
+  directions = manifest.map?.classes?.length ? lm.classDirections(manifest.map.classes) : new Map();
+  els.attributeClass.replaceChildren();
+  for (const label of directions.keys()) {
+    const opt = document.createElement('option');
+    opt.value = String(label);
+    opt.textContent = `towards a ${label}`;
+    els.attributeClass.append(opt);
+  }
+  if (directions.has(7)) els.attributeClass.value = '7';
+  resetAttribute();
+}
+
+els.attributeClass.addEventListener('change', resetAttribute);
+els.attributeStrength.addEventListener('input', (e) => {
+  const dir = directions.get(Number(els.attributeClass.value));
+  if (!dir) return;
+  if (!attributeBase) attributeBase = Float32Array.from(z);
+  const s = Number(els.attributeStrength.value);
+  els.attributeValue.textContent = fmtSigned(s);
+  for (let i = 0; i < latentDim; i++) z[i] = attributeBase[i] + s * dir[i];
+  attributeMoving = true;
+  syncSliders();
+  attributeMoving = false;
+  requestDecode(eventTime(e));
+});
+
+// ---------------------------------------------------------------- shareable state
+
+/** The view lives in the address: model, z, anchors, order, interpolation, temperature. */
+let urlTimer = 0;
+function scheduleUrl() {
+  if (urlTimer || !manifest || !latentDim) return;
+  urlTimer = setTimeout(() => {
+    urlTimer = 0;
+    const p = new URLSearchParams(location.search);
+    p.set('model', manifest.name);
+    p.set('z', lm.encodeZ(z));
+    anchors.forEach((v, k) => p.set('abcd'[k], lm.encodeZ(v)));
+    p.set('order', els.orderSelect.value);
+    p.set('interp', els.slerp.checked ? 'slerp' : 'linear');
+    p.set('t', els.temperature.value);
+    history.replaceState(null, '', `${location.pathname}?${p}`);
+  }, 250);
+}
+
+/** Restores what the address says (after the model is loaded); bad values are reported and ignored. */
+function restoreFromUrl() {
+  const bad = [];
+  const zText = params.get('z');
+  if (zText !== null) {
+    const v = lm.decodeZ(zText, latentDim);
+    if (v) z.set(v);
+    else bad.push(`z (expected ${latentDim} numbers)`);
+  }
+  anchors = defaultAnchors();
+  ['a', 'b', 'c', 'd'].forEach((k, i) => {
+    const text = params.get(k);
+    if (text === null) return;
+    const v = lm.decodeZ(text, latentDim);
+    if (v) anchors[i] = v;
+    else bad.push(`anchor ${k.toUpperCase()}`);
+  });
+  const order = params.get('order');
+  if (order === 'kl' || order === 'index') els.orderSelect.value = order;
+  els.slerp.checked = params.get('interp') === 'slerp';
+  const t = Number(params.get('t'));
+  if (params.has('t') && t >= 0.1 && t <= 2) els.temperature.value = String(t);
+  els.temperatureValue.textContent = Number(els.temperature.value).toFixed(2);
+  if (bad.length) showError(`The address has values that do not fit this model (${bad.join(', ')}); they were ignored.`, 'url');
+}
+
+// ---------------------------------------------------------------- latency display
+
+const OPS = [
+  ['image', () => stats.decodeMs],
+  ['traversals', () => stats.traversalMs],
+  ['encode', () => stats.encodeMs],
+  ...['interpolation', 'palette', 'prior samples', 'posterior samples'].map((n) => [n, () => stats.gridMs[n] ?? []]),
+];
+
+function percentile(values, p) {
+  if (!values.length) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+}
+
+function renderLatency() {
+  els.latencyBackend.textContent = stats.backend ? `· ${stats.backend}` : '';
+  const rowsHtml = [];
+  for (const [name, get] of OPS) {
+    const v = get().slice(-200);
+    if (!v.length) continue;
+    const tr = document.createElement('tr');
+    for (const text of [name, fmtMs(percentile(v, 50)), fmtMs(percentile(v, 95)), String(get().length)]) {
+      const td = document.createElement('td');
+      td.textContent = text;
+      tr.append(td);
+    }
+    rowsHtml.push(tr);
+  }
+  els.latencyBody.replaceChildren(...rowsHtml);
+}
 
 // ---------------------------------------------------------------- latent map
 
@@ -505,6 +773,7 @@ const encoder = new LatestScheduler({
     }
     posterior = { mu, sigma: logVar.map((lv) => Math.exp(0.5 * lv)) };
     latentMap.setPosterior(posterior);
+    posteriorPanel.update(lm.posteriorSamples(POSTERIOR_SAMPLES, posterior.mu, posterior.sigma));
     for (let i = 0; i < latentDim; i++) z[i] = mu[i];
     syncSliders();
     showPosterior();
@@ -540,6 +809,7 @@ els.clear.addEventListener('click', () => {
   encoder.cancelPending();
   posterior = null;
   latentMap.setPosterior(null);
+  posteriorGrid.paint(null);
   showPosterior();
   clearEncoderInput();
   els.samplePosterior.disabled = true;
@@ -557,7 +827,8 @@ function randn() {
 }
 
 els.samplePrior.addEventListener('click', (e) => {
-  for (let i = 0; i < latentDim; i++) z[i] = clamp(randn(), ranges[i][0], ranges[i][1]);
+  const t = Number(els.temperature.value) || 1;
+  for (let i = 0; i < latentDim; i++) z[i] = clamp(t * randn(), ranges[i][0], ranges[i][1]);
   syncSliders();
   requestDecode(eventTime(e));
 });
@@ -754,14 +1025,18 @@ async function load() {
   ranges = [];
   buildSliders();
   for (let i = 0; i < latentDim; i++) z[i] = clamp(0, ranges[i][0], ranges[i][1]);
+  restoreFromUrl();
   buildZReadout();
   syncSliders();
   setupMap();
+  setupAttributes();
   traversals.setModel(ranges, [...Array(latentDim).keys()].map((i) => manifest.latent?.[i]?.active === false));
   applyOrder();
   setControlsEnabled(true);
   renderStatus();
   requestDecode(performance.now());
+  updateInterpolation();
+  newPriorSamples();
 }
 
 load().catch(async (err) => {

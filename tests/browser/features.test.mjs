@@ -1,5 +1,6 @@
 // Explorer features beyond the sliders, on both backends: the latent map (click, drag,
-// keyboard, posterior ellipse), traversals, ordering by KL.
+// keyboard, posterior ellipse), traversals, ordering by KL, interpolation and the palette,
+// sampling, posterior samples, attribute vectors, the shareable URL and the latency display.
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,7 +21,7 @@ import {
 } from './harness.mjs';
 
 const LOAD = { timeout: 180_000 };
-const T = { timeout: 120_000 };
+const T = { timeout: 240_000 };
 const SEVEN = [[[0.25, 0.2], [0.75, 0.2], [0.42, 0.88]]];
 
 let server;
@@ -39,6 +40,30 @@ const mapCanvas = (page) => page.getByRole('application', { name: 'Latent map' }
 /** The map canvas's own pixels (RGBA). */
 function mapPixels(page) {
   return mapCanvas(page).evaluate((c) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data));
+}
+
+/** Waits until the page's encodes and grid decodes have stopped for `ms`. */
+async function quiet(page, ms = 800) {
+  await page.waitForFunction(
+    (wait) =>
+      new Promise((resolve) => {
+        const count = () => window.vaeStats.encodeMs.length + Object.values(window.vaeStats.gridMs).reduce((a, v) => a + v.length, 0) + window.vaeStats.traversalMs.length;
+        let last = count();
+        let since = performance.now();
+        const tick = () => {
+          const now = count();
+          if (now !== last) {
+            last = now;
+            since = performance.now();
+          }
+          if (performance.now() - since >= wait) resolve(true);
+          else setTimeout(tick, 50);
+        };
+        tick();
+      }),
+    ms,
+    { timeout: 60_000 },
+  );
 }
 
 /** Clicks the map at a fraction (fx, fy) of its width and height. */
@@ -204,6 +229,210 @@ for (const webgpu of [false, true]) {
         await page.getByLabel('Order dimensions').selectOption('index');
         const back = await page.evaluate(() => [...document.querySelectorAll('input[type=range]')].map((el) => Number(el.id.slice(2)) - 1));
         assert.deepEqual(back, [...back.keys()]);
+      } finally {
+        await s.close();
+      }
+    });
+
+    test('interpolation: anchors, strip (linear/slerp), palette, play, A − B + C', T, async () => {
+      const s = await openPage(browser, server, query);
+      try {
+        const { page, log } = s;
+        const D = (await log.manifest()).latent_dim;
+        const url = async () => {
+          await page.waitForTimeout(400); // the address is updated 250 ms after a change
+          return new URL(page.url()).searchParams;
+        };
+        const vec = (text) => text.split(',').map(Number);
+        await page.waitForFunction(() => (window.vaeStats.gridMs.palette ?? []).length > 0, null, { timeout: 60_000 });
+
+        // Set B from a new z: the strip's last image and anchor B follow.
+        await page.getByRole('button', { name: 'Sample from prior' }).click();
+        await settle(page);
+        const strip = page.getByRole('img', { name: 'Interpolation from A to B' });
+        const stripBefore = await strip.evaluate((c) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data));
+        const n = await page.evaluate(() => window.vaeStats.gridMs.interpolation.length);
+        await page.getByRole('button', { name: 'Set B' }).click();
+        await page.waitForFunction((k) => window.vaeStats.gridMs.interpolation.length > k, n);
+        const p = await url();
+        const z = await sliderValues(page);
+        const b = vec(p.get('b'));
+        assert.equal(b.length, D);
+        const zExact = vec(p.get('z'));
+        assert.ok(b.every((v, i) => Math.abs(v - zExact[i]) < 1e-3), 'B = z');
+        const stripAfter = await strip.evaluate((c) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data));
+        assert.ok(pixelDiff(stripBefore, stripAfter) > 0, 'the strip changed');
+
+        // Click the middle image: z = (A + B) / 2 (linear).
+        const a = vec(p.get('a'));
+        await strip.scrollIntoViewIfNeeded();
+        let box = await strip.boundingBox();
+        let m = await decodeCount(page);
+        await page.mouse.click(box.x + (4.5 / 9) * box.width, box.y + box.height / 2);
+        await waitForDecodesAfter(page, m);
+        let zNow = vec((await url()).get('z'));
+        assert.ok(zNow.every((v, i) => Math.abs(v - (a[i] + b[i]) / 2) < 2e-3), 'the middle of the linear path');
+
+        // Slerp: the middle keeps the average norm instead.
+        const before = await page.evaluate(() => window.vaeStats.gridMs.interpolation.length);
+        await page.getByLabel('Spherical (slerp)').check();
+        assert.equal((await url()).get('interp'), 'slerp');
+        await page.waitForFunction((k) => window.vaeStats.gridMs.interpolation.length > k, before);
+        m = await decodeCount(page);
+        await page.mouse.click(box.x + (4.5 / 9) * box.width, box.y + box.height / 2);
+        await waitForDecodesAfter(page, m);
+        zNow = vec((await url()).get('z'));
+        const norm = (v) => Math.hypot(...v);
+        assert.ok(Math.abs(norm(zNow) - (norm(a) + norm(b)) / 2) < 0.01, `slerp midpoint norm ${norm(zNow)} vs ${(norm(a) + norm(b)) / 2}`);
+
+        // Palette: its top-left cell is A.
+        const palette = page.getByRole('img', { name: /^Palette blending/ });
+        await palette.scrollIntoViewIfNeeded();
+        box = await palette.boundingBox();
+        m = await decodeCount(page);
+        await page.mouse.click(box.x + 5, box.y + 5);
+        await waitForDecodesAfter(page, m);
+        zNow = vec((await url()).get('z'));
+        assert.ok(zNow.every((v, i) => Math.abs(v - a[i]) < 2e-3), 'top-left of the palette is A');
+
+        // A − B + C.
+        const c = vec((await url()).get('c'));
+        await page.getByRole('button', { name: 'z = A − B + C' }).click();
+        zNow = vec((await url()).get('z'));
+        assert.ok(zNow.every((v, i) => Math.abs(v - (a[i] - b[i] + c[i])) < 3e-3), 'latent arithmetic');
+
+        // Play animates z until pressed again.
+        const play = page.getByRole('button', { name: 'Play A → B → A' });
+        await play.click();
+        assert.equal(await play.getAttribute('aria-pressed'), 'true');
+        // (On SwiftShader each frame's decode waits behind the grids' batches: give it time.)
+        const frames = await decodeCount(page);
+        await page.waitForFunction((k) => window.vaeStats.decodeMs.length > k + 2, frames, { timeout: 60_000 });
+        await play.click();
+        assert.equal(await play.getAttribute('aria-pressed'), 'false');
+        assert.deepEqual(log.pageErrors, []);
+        void z;
+      } finally {
+        await s.close();
+      }
+    });
+
+    test('samples, posterior samples and attribute vectors', T, async () => {
+      const s = await openPage(browser, server, query);
+      try {
+        const { page, log } = s;
+        const manifest = await log.manifest();
+        await page.waitForFunction(() => (window.vaeStats.gridMs['prior samples'] ?? []).length > 0, null, { timeout: 60_000 });
+        const grid = page.getByRole('img', { name: 'Prior samples' });
+        const gridPixels = () => grid.evaluate((c) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data));
+        const g0 = await gridPixels();
+        let k = await page.evaluate(() => window.vaeStats.gridMs['prior samples'].length);
+        await page.getByRole('button', { name: 'New samples' }).click();
+        await page.waitForFunction((n) => window.vaeStats.gridMs['prior samples'].length > n, k);
+        assert.ok(pixelDiff(g0, await gridPixels()) > 0, 'new samples');
+        // Temperature: the slider redraws the grid and goes into the address.
+        k = await page.evaluate(() => window.vaeStats.gridMs['prior samples'].length);
+        await page.getByLabel('Temperature').focus();
+        for (let i = 0; i < 6; i++) await page.keyboard.press('ArrowLeft');
+        await page.waitForFunction((n) => window.vaeStats.gridMs['prior samples'].length > n, k);
+        assert.equal(await page.locator('#temperature-value').textContent(), '0.70');
+        // Clicking a sample moves z there.
+        const z0 = await sliderValues(page);
+        await grid.scrollIntoViewIfNeeded();
+        const box = await grid.boundingBox();
+        const m = await decodeCount(page);
+        await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.6);
+        await waitForDecodesAfter(page, m);
+        assert.notDeepEqual(await sliderValues(page), z0, 'z moved to the sample');
+
+        // Posterior samples appear after a drawing, and differ from each other.
+        const post = page.getByRole('img', { name: 'Posterior samples' });
+        await drawStrokes(page, SEVEN);
+        await page.waitForFunction(() => (window.vaeStats.gridMs['posterior samples'] ?? []).length > 0, null, { timeout: 60_000 });
+        const cells = await post.evaluate((c) => {
+          const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          return Array.from({ length: 9 }, (_, k) => { let s = 0; for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) s += d[(y * c.width + k * 28 + x) * 4]; return s; });
+        });
+        assert.ok(cells.every((v) => v > 0), 'nine images with ink');
+        assert.ok(new Set(cells).size > 1, 'the samples differ');
+        // The drawing's last encode may still land (and set z to μ): wait for quiet first
+        // (longer on SwiftShader, where one batch takes seconds).
+        await page.waitForFunction(() => window.vaeStats.encodeMs.length > 0, null, { timeout: 60_000 });
+        await quiet(page, webgpu ? 4000 : 800);
+        await settle(page);
+
+        // Attribute vector: strength 0.5 towards a 1 moves z by half the class direction.
+        const classes = manifest.map.classes;
+        const total = classes.reduce((a, c) => a + c.count, 0);
+        const overall = classes[0].mean.map((_, i) => classes.reduce((a, c) => a + (c.count / total) * c.mean[i], 0));
+        const one = classes.find((c) => c.label === 1).mean;
+        await page.getByLabel('Towards digit').selectOption('1');
+        await page.waitForTimeout(400);
+        const zBase = new URL(page.url()).searchParams.get('z').split(',').map(Number);
+        await page.getByLabel('Strength').focus();
+        const n = await decodeCount(page);
+        for (let i = 0; i < 10; i++) await page.keyboard.press('ArrowRight');
+        await waitForDecodesAfter(page, n);
+        assert.equal(await page.locator('#attribute-value').textContent(), '+0.50');
+        await page.waitForTimeout(400);
+        const zNow = new URL(page.url()).searchParams.get('z').split(',').map(Number);
+        const want = zBase.map((v, i) => v + 0.5 * (one[i] - overall[i]));
+        const worst = Math.max(...zNow.map((v, i) => Math.abs(v - want[i])));
+        assert.ok(worst < 0.01, `z = z0 + 0.5 (m1 − m̄): max error ${worst}`);
+        assert.deepEqual(log.pageErrors, []);
+      } finally {
+        await s.close();
+      }
+    });
+
+    test('the address restores the same view; the latency table is always there', T, async () => {
+      const s = await openPage(browser, server, query);
+      try {
+        const { page } = s;
+        const n = await decodeCount(page);
+        await page.getByRole('button', { name: 'Sample from prior' }).click();
+        await waitForDecodesAfter(page, n, 120_000);
+        await page.getByLabel('Order dimensions').selectOption('kl');
+        await page.getByRole('button', { name: 'Set C' }).click();
+        await page.waitForTimeout(500);
+        const shared = page.url();
+        const sp = new URL(shared).searchParams;
+        for (const key of ['model', 'z', 'a', 'b', 'c', 'd', 'order', 'interp', 't']) assert.ok(sp.has(key), `the address has ${key}`);
+        const z = await sliderValues(page);
+        const pixels = await decodedPixels(page);
+        const order = await page.evaluate(() => [...document.querySelectorAll('input[type=range][id^="z-"]')].map((el) => el.id));
+
+        // Latency: rows for the main image and the traversals, with numbers, and the backend.
+        await page.waitForFunction(() => window.vaeStats.traversalMs.length > 0, null, { timeout: 120_000 });
+        await page.waitForTimeout(300);
+        const latency = page.getByRole('table', { name: /Latency per operation/ });
+        assert.ok(await latency.isVisible());
+        const text = await latency.textContent();
+        assert.match(text, /image\s*[\d.]+\s*[\d.]+/);
+        assert.match(text, /traversals/);
+        assert.match(await page.locator('#latency-backend').textContent(), webgpu ? /WebGPU/ : /CPU/);
+
+        const again = await openPage(browser, server, shared.slice(server.url.length));
+        try {
+          // The address keeps 3 decimals; the sliders step by 0.01.
+          const z2 = await sliderValues(again.page);
+          assert.ok(z2.every((v, i) => Math.abs(v - z[i]) <= 0.011), 'same z');
+          assert.deepEqual(await again.page.evaluate(() => [...document.querySelectorAll('input[type=range][id^="z-"]')].map((el) => el.id)), order, 'same order');
+          const pixels2 = await decodedPixels(again.page);
+          const worst = Math.max(...pixels.map((v, i) => Math.abs(v - pixels2[i])));
+          assert.ok(worst <= 3, `the same image (max difference ${worst} grey levels)`);
+          assert.equal(await again.page.evaluate(() => document.getElementById('error').hidden), true, 'no error');
+        } finally {
+          await again.close();
+        }
+
+        // A z that does not fit the model is reported and ignored.
+        const bad = await openPage(browser, server, `${query}&z=1,2,3`);
+        try {
+          assert.match(await bad.page.locator('#error').textContent(), /z \(expected \d+ numbers\)/);
+        } finally {
+          await bad.close();
+        }
       } finally {
         await s.close();
       }
