@@ -20,6 +20,7 @@ const LOADS = Number(argv[argv.indexOf('--loads') + 1]) || (quick ? 2 : 5);
 const API_RUNS = { CPU: quick ? 50 : 200, WebGPU: quick ? 20 : 50 };
 const ENCODE_RUNS = { CPU: quick ? 30 : 100, WebGPU: quick ? 10 : 30 };
 const SLIDER_EVENTS = quick ? 60 : 300;
+const MAP_MOVES = quick ? 40 : 150;
 
 const log = (...a) => process.stderr.write(`measure: ${a.join(' ')}\n`);
 
@@ -127,7 +128,16 @@ async function apiLatency(browser, server, backend) {
           const zs = Float32Array.from({ length: n * D }, () => 3 * (Math.random() * 2 - 1));
           breakdown[`batch${n}_p50`] = await timed(() => ex.decodeBatch(zs, n), Math.max(5, runs >> 1));
         }
-        const out = { backend: ex.backend, adapter: ex.adapter, decodeMs, decodeMean, encodeMs, breakdown, crossOriginIsolated: self.crossOriginIsolated };
+        // The traversal panel: one batch of 9 images per latent dimension.
+        const tz = Float32Array.from({ length: 9 * D * D }, () => 3 * (Math.random() * 2 - 1));
+        await ex.decodeBatch(tz, 9 * D);
+        const traversalMs = [];
+        for (let i = 0; i < Math.max(5, runs >> 1); i++) {
+          const a = performance.now();
+          await ex.decodeBatch(tz, 9 * D);
+          traversalMs.push(performance.now() - a);
+        }
+        const out = { backend: ex.backend, adapter: ex.adapter, decodeMs, decodeMean, encodeMs, breakdown, traversalMs, traversalImages: 9 * D, crossOriginIsolated: self.crossOriginIsolated };
         ex.free();
         return out;
       },
@@ -171,6 +181,34 @@ async function sliderLatency(browser, server, query, events) {
     const elapsed = Date.now() - start;
     const r = await page.evaluate((b) => ({ backend: window.vaeStats.backend, decodeMs: window.vaeStats.decodeMs.slice(b) }), before);
     return { ...r, events, elapsed };
+  } finally {
+    await s.close();
+  }
+}
+
+/**
+ * Dragging on the latent map: `moves` pointer moves across it, one per animation frame; the
+ * page records each painted image's latency from the pointer event's timestamp.
+ */
+async function mapDragLatency(browser, server, query, moves) {
+  const s = await openPage(browser, server, query);
+  try {
+    const { page } = s;
+    const map = page.getByRole('application', { name: 'Latent map' });
+    await map.scrollIntoViewIfNeeded();
+    const box = await map.boundingBox();
+    const before = await page.evaluate(() => window.vaeStats.decodeMs.length);
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.5);
+    await page.mouse.down();
+    for (let k = 0; k < moves; k++) {
+      const t = k / moves;
+      await page.mouse.move(box.x + box.width * (0.2 + 0.6 * t), box.y + box.height * (0.5 + 0.3 * Math.sin(6 * t)));
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
+    }
+    await page.mouse.up();
+    await page.waitForTimeout(1000);
+    const r = await page.evaluate((b) => ({ decodeMs: window.vaeStats.decodeMs.slice(b) }), before);
+    return { ...r, moves };
   } finally {
     await s.close();
   }
@@ -234,9 +272,13 @@ async function main() {
         decode: { ...pct(api.decodeMs), mean: api.decodeMean },
         encode: pct(api.encodeMs),
         breakdown: api.breakdown,
+        traversal: { ...pct(api.traversalMs), images: api.traversalImages },
       };
       const sl = await sliderLatency(browser, server, query, SLIDER_EVENTS);
       result.slider[name] = { backend: sl.backend, events: sl.events, elapsed_ms: sl.elapsed, ...pct(sl.decodeMs) };
+      result.map_drag = result.map_drag ?? {};
+      const md = await mapDragLatency(browser, server, query, MAP_MOVES);
+      result.map_drag[name] = { moves: md.moves, ...pct(md.decodeMs) };
       log(name, 'latency done');
     }
   } finally {
@@ -262,6 +304,14 @@ async function main() {
     [`decode, batch 1, API, WebGPU (${a.WebGPU.decode.n} warm calls)`, `p50 ${fmtMs(a.WebGPU.decode.p50)} ms, p95 ${fmtMs(a.WebGPU.decode.p95)} ms`],
     [`slider → pixels in the page, CPU (${sl.CPU.events} key presses, ${sl.CPU.n} paints)`, `p50 ${fmtMs(sl.CPU.p50)} ms, p95 ${fmtMs(sl.CPU.p95)} ms`],
     [`slider → pixels in the page, WebGPU (${sl.WebGPU.events} key presses, ${sl.WebGPU.n} paints)`, `p50 ${fmtMs(sl.WebGPU.p50)} ms, p95 ${fmtMs(sl.WebGPU.p95)} ms`],
+    ...['CPU', 'WebGPU'].map((b) => [
+      `traversal panel, ${b}: one batch of ${a[b].traversal.images} images (${a[b].traversal.n} calls)`,
+      `p50 ${fmtMs(a[b].traversal.p50)} ms, p95 ${fmtMs(a[b].traversal.p95)} ms`,
+    ]),
+    ...['CPU', 'WebGPU'].map((b) => [
+      `latent map drag → pixels, ${b} (${result.map_drag[b].moves} pointer moves, ${result.map_drag[b].n} paints)`,
+      `p50 ${fmtMs(result.map_drag[b].p50)} ms, p95 ${fmtMs(result.map_drag[b].p95)} ms`,
+    ]),
     [`encode, API, CPU (${a.CPU.encode.n} calls)`, `p50 ${fmtMs(a.CPU.encode.p50)} ms, p95 ${fmtMs(a.CPU.encode.p95)} ms`],
     [`encode, API, WebGPU (${a.WebGPU.encode.n} calls)`, `p50 ${fmtMs(a.WebGPU.encode.p50)} ms, p95 ${fmtMs(a.WebGPU.encode.p95)} ms`],
     ...['CPU', 'WebGPU'].map((b) => {

@@ -69,7 +69,7 @@ els.backendSelect.addEventListener('change', () => {
   reloadWith('backend', els.backendSelect.value);
 });
 els.modelSelect.addEventListener('change', () => {
-  reloadWith('model', els.modelSelect.value);
+  switchModel(els.modelSelect.value);
 });
 
 function reloadWith(key, value) {
@@ -372,7 +372,7 @@ const decoder = new DecodeScheduler({
   onLatency: (ms) => {
     pushBounded(stats.decodeMs, ms, STATS_LIMIT);
     // The strips follow the main image, so they never delay it.
-    traversalDecoder.submit(Float32Array.from(z));
+    traversalUpdate(Float32Array.from(z));
     if (!firstPainted) {
       firstPainted = true;
       renderStatus();
@@ -438,8 +438,12 @@ const traversals = new Traversals(els.traversals, {
 
 const traversalDecoder = new LatestScheduler({
   maxInFlight: 1,
-  run: async (zv) => ({ zv, pixels: await explorer.decodeBatch(traversals.batchFor(zv), latentDim * STEPS) }),
-  apply: ({ zv, pixels }) => {
+  run: async (zv) => {
+    const ex = explorer;
+    return { ex, zv, pixels: await ex.decodeBatch(traversals.batchFor(zv), latentDim * STEPS) };
+  },
+  apply: ({ ex, zv, pixels }) => {
+    if (ex !== explorer) return false; // from the model before a switch
     if (pixels?.length !== latentDim * STEPS * PIXELS) {
       throw new Error(`the decoder returned ${pixels?.length ?? 'no'} values for ${latentDim * STEPS} traversal images`);
     }
@@ -453,6 +457,25 @@ const traversalDecoder = new LatestScheduler({
     showError(`Decoding the traversals failed: ${sentence(errorText(err))}`, 'traversals');
   },
 });
+
+/**
+ * Batches for the side panels go to the same device as the main image. Where a batch is quick
+ * (any real GPU, the CPU backend) they follow z live; where one takes longer than a frame or
+ * so (a software GPU adapter: seconds for the 288 traversal images) they wait until z has
+ * rested for a moment, so the main image is never stuck behind them.
+ */
+const SLOW_BATCH_MS = 50;
+const REST_MS = 300;
+function deferWhenSlow(submit, latencies) {
+  let timer = 0;
+  return (value) => {
+    clearTimeout(timer);
+    const last = latencies[latencies.length - 1] ?? 0;
+    if (last <= SLOW_BATCH_MS) submit(value);
+    else timer = setTimeout(() => submit(value), REST_MS);
+  };
+}
+const traversalUpdate = deferWhenSlow((v) => traversalDecoder.submit(v), stats.traversalMs);
 
 /** Dimension order for the sliders and the strips: by number, or by KL (largest first). */
 function applyOrder() {
@@ -470,6 +493,9 @@ els.orderSelect.addEventListener('change', () => {
 
 // ---------------------------------------------------------------- image grids
 
+/** In-flight counts of every scheduler: a replaced model is freed once they are all 0. */
+const busy = [() => decoder.inFlight, () => encoder.inFlight, () => traversalDecoder.inFlight];
+
 const POSTERIOR_SAMPLES = 9;
 
 /** Moves z to a picked latent vector (from a grid or a strip) and decodes it. */
@@ -485,8 +511,12 @@ function gridPanel(grid, name) {
   stats.gridMs[name] = [];
   const scheduler = new LatestScheduler({
     maxInFlight: 1,
-    run: async (batch) => ({ batch, pixels: await explorer.decodeBatch(batch, batch.length / latentDim) }),
-    apply: ({ batch, pixels }) => {
+    run: async (batch) => {
+      const ex = explorer;
+      return { ex, batch, pixels: await ex.decodeBatch(batch, batch.length / latentDim) };
+    },
+    apply: ({ ex, batch, pixels }) => {
+      if (ex !== explorer) return false; // from the model before a switch
       if (pixels?.length !== (batch.length / latentDim) * PIXELS) throw new Error(`the decoder returned ${pixels?.length ?? 'no'} values`);
       shown = batch;
       grid.paint(pixels);
@@ -503,7 +533,9 @@ function gridPanel(grid, name) {
     },
   });
   grid.onPick = (k, t) => shown && jumpTo(shown.subarray(k * latentDim, (k + 1) * latentDim), t);
-  return { update: (batch) => explorer && scheduler.submit(batch) };
+  const update = deferWhenSlow((batch) => explorer && scheduler.submit(batch), stats.gridMs[name]);
+  busy.push(() => scheduler.inFlight);
+  return { update };
 }
 
 const STRIP = 9;
@@ -645,7 +677,7 @@ function scheduleUrl() {
   urlTimer = setTimeout(() => {
     urlTimer = 0;
     const p = new URLSearchParams(location.search);
-    p.set('model', manifest.name);
+    p.set('model', currentEntry?.name ?? manifest.name);
     p.set('z', lm.encodeZ(z));
     anchors.forEach((v, k) => p.set('abcd'[k], lm.encodeZ(v)));
     p.set('order', els.orderSelect.value);
@@ -946,34 +978,13 @@ async function createExplorer(Explorer, manifestText, weights) {
 
 let wasmPromise = null;
 
-async function load() {
-  els.statusMain.textContent = `Backend: ${BACKEND_LABEL[requestedBackend]} — loading…`;
-  const indexUrl = new URL('models/index.json', document.baseURI);
-  wasmPromise = loadWasm();
-  wasmPromise.catch(() => {}); // reported below, after the model list
+let indexUrl = null;
+let modelList = [];
+/** The model the page shows: its index entry. */
+let currentEntry = null;
 
-  const index = await (await fetchOk(indexUrl, 'the model list')).json().catch((err) => {
-    throw new Error(`The model list (${indexUrl.pathname}) is not valid JSON: ${errorText(err)}`);
-  });
-  const models = Array.isArray(index?.models) ? index.models.filter((m) => m && m.name && m.path) : [];
-  if (models.length === 0) throw new Error(`The model list (${indexUrl.pathname}) names no models.`);
-  let entry = models[0];
-  if (requestedModel) {
-    const found = models.find((m) => m.name === requestedModel);
-    if (found) entry = found;
-    else showError(`There is no model named “${requestedModel}”; showing “${entry.name}” instead.`, 'url');
-  }
-  if (models.length > 1) {
-    for (const m of models) {
-      const opt = document.createElement('option');
-      opt.value = m.name;
-      opt.textContent = m.title || m.name;
-      els.modelSelect.append(opt);
-    }
-    els.modelSelect.value = entry.name;
-    els.modelField.hidden = false;
-  }
-
+/** Downloads a bundle and starts it; changes nothing on the page but the status line. */
+async function fetchModel(entry) {
   const base = new URL(entry.path.endsWith('/') ? entry.path : `${entry.path}/`, indexUrl);
   const manifestUrl = new URL('manifest.json', base);
   const progress = (n) => {
@@ -984,18 +995,18 @@ async function load() {
   const weightsPromise = fetchBytes(defaultWeightsUrl, 'the model weights', progress);
   weightsPromise.catch(() => {});
   const manifestText = await (await fetchOk(manifestUrl, 'the model manifest')).text();
+  let parsed;
   try {
-    manifest = JSON.parse(manifestText);
+    parsed = JSON.parse(manifestText);
   } catch (err) {
     throw new Error(`The model manifest (${manifestUrl.pathname}) is not valid JSON: ${errorText(err)}`);
   }
-  els.modelInfo.textContent = describeModel(manifest, entry);
-  const weightsUrl = new URL(manifest.weights || 'weights.bpk', base);
+  if (!manifest) els.modelInfo.textContent = describeModel(parsed, entry);
+  const weightsUrl = new URL(parsed.weights || 'weights.bpk', base);
   const [mod, weights] = await Promise.all([
     wasmPromise,
     weightsUrl.href === defaultWeightsUrl.href ? weightsPromise : fetchBytes(weightsUrl, 'the model weights', progress),
   ]);
-
   els.statusMain.textContent = `Backend: ${BACKEND_LABEL[requestedBackend]} — starting the model…`;
   let ex;
   try {
@@ -1003,11 +1014,22 @@ async function load() {
   } catch (err) {
     throw new Error(`Could not start the model: ${sentence(errorText(err))}`);
   }
+  const dim = Number(ex.latentDim) || Number(parsed.latent_dim) || parsed.latent?.length || 0;
+  if (!(dim > 0)) throw new Error('The model reports no latent dimensions.');
+  return { entry, manifest: parsed, manifestText, weights, ex, Explorer: mod.Explorer, dim };
+}
+
+/** Makes a started model the page's model: sliders, map, strips, grids; z from the address on first load. */
+function activate(m, { fromUrl }) {
+  const ex = m.ex;
   explorer = ex;
-  loaded = { Explorer: mod.Explorer, manifestText, weights };
+  manifest = m.manifest;
+  currentEntry = m.entry;
+  latentDim = m.dim;
+  loaded = { Explorer: m.Explorer, manifestText: m.manifestText, weights: m.weights };
   stats.backend = String(ex.backend);
-  latentDim = Number(ex.latentDim) || Number(manifest.latent_dim) || manifest.latent?.length || 0;
-  if (!(latentDim > 0)) throw new Error('The model reports no latent dimensions.');
+  els.modelInfo.textContent = describeModel(manifest, m.entry);
+  els.modelSelect.value = m.entry.name;
 
   const reason = fallbackReason
     ? `WebGPU was requested but failed (${fallbackReason.replace(/\.$/, '')}); fell back to the CPU.`
@@ -1021,22 +1043,102 @@ async function load() {
   }
   document.body.dataset.backend = stats.backend;
 
+  posterior = null;
+  latentMap.setPosterior(null);
+  posteriorGrid.paint(null);
   z = new Float32Array(latentDim);
   ranges = [];
   buildSliders();
   for (let i = 0; i < latentDim; i++) z[i] = clamp(0, ranges[i][0], ranges[i][1]);
-  restoreFromUrl();
+  if (fromUrl) restoreFromUrl();
+  else anchors = defaultAnchors();
   buildZReadout();
   syncSliders();
+  showPosterior();
   setupMap();
   setupAttributes();
   traversals.setModel(ranges, [...Array(latentDim).keys()].map((i) => manifest.latent?.[i]?.active === false));
   applyOrder();
   setControlsEnabled(true);
+  els.samplePosterior.disabled = true;
   renderStatus();
   requestDecode(performance.now());
   updateInterpolation();
   newPriorSamples();
+  // A drawing on the pad is encoded again by the new model.
+  if (!pad.isEmpty) encoder.submit(null, performance.now());
+}
+
+/** Frees a replaced model once nothing is running on it any more. */
+function retire(ex) {
+  const started = performance.now();
+  const poll = () => {
+    if (busy.every((count) => count() === 0) || performance.now() - started > 60_000) ex.free();
+    else setTimeout(poll, 200);
+  };
+  setTimeout(poll, 200);
+}
+
+let switchingModel = false;
+
+/**
+ * Switches models in place: the current model stays active and responsive while the new one
+ * downloads and starts; if that fails, it stays active and the page says why.
+ */
+async function switchModel(name) {
+  const entry = modelList.find((m) => m.name === name);
+  if (!entry || switchingModel || entry === currentEntry) return;
+  switchingModel = true;
+  els.modelSelect.disabled = true;
+  els.modelSelect.setAttribute('aria-busy', 'true');
+  const old = explorer;
+  try {
+    const m = await fetchModel(entry);
+    activate(m, { fromUrl: false });
+    clearError('model');
+    if (old && old !== explorer) retire(old);
+  } catch (err) {
+    console.error(err);
+    els.modelSelect.value = currentEntry?.name ?? '';
+    showError(`Could not switch to “${entry.title || entry.name}”: ${sentence(errorText(err))} The previous model stays active.`, 'model');
+    renderStatus();
+  } finally {
+    switchingModel = false;
+    els.modelSelect.disabled = false;
+    els.modelSelect.removeAttribute('aria-busy');
+    document.body.dataset.model = currentEntry?.name ?? '';
+  }
+}
+
+async function load() {
+  els.statusMain.textContent = `Backend: ${BACKEND_LABEL[requestedBackend]} — loading…`;
+  indexUrl = new URL('models/index.json', document.baseURI);
+  wasmPromise = loadWasm();
+  wasmPromise.catch(() => {}); // reported below, after the model list
+
+  const index = await (await fetchOk(indexUrl, 'the model list')).json().catch((err) => {
+    throw new Error(`The model list (${indexUrl.pathname}) is not valid JSON: ${errorText(err)}`);
+  });
+  modelList = Array.isArray(index?.models) ? index.models.filter((m) => m && m.name && m.path) : [];
+  if (modelList.length === 0) throw new Error(`The model list (${indexUrl.pathname}) names no models.`);
+  let entry = modelList[0];
+  if (requestedModel) {
+    const found = modelList.find((m) => m.name === requestedModel);
+    if (found) entry = found;
+    else showError(`There is no model named “${requestedModel}”; showing “${entry.name}” instead.`, 'url');
+  }
+  if (modelList.length > 1) {
+    for (const m of modelList) {
+      const opt = document.createElement('option');
+      opt.value = m.name;
+      opt.textContent = m.title || m.name;
+      els.modelSelect.append(opt);
+    }
+    els.modelSelect.value = entry.name;
+    els.modelField.hidden = false;
+  }
+  activate(await fetchModel(entry), { fromUrl: true });
+  document.body.dataset.model = entry.name;
 }
 
 load().catch(async (err) => {

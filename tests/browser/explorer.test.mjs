@@ -130,7 +130,7 @@ async function checkLoaded(session, backend) {
   const n = manifest.latent_dim;
   const all = await sliders(page);
   assert.equal(all.length, n, 'one slider per latent dimension');
-  assert.equal(await page.getByRole('slider').count(), n);
+  assert.equal(await page.getByRole('slider', { name: /^Latent dimension \d+$/ }).count(), n);
   for (let i = 0; i < n; i++) {
     const s = slider(page, i);
     assert.equal(await s.count(), 1, `slider "Latent dimension ${i + 1}"`);

@@ -94,7 +94,7 @@ for (const webgpu of [false, true]) {
         assert.equal(await page.evaluate(() => document.body.dataset.backend), webgpu ? 'WebGPU' : 'CPU');
         assert.equal(await page.locator('#map-legend li').count(), 10, 'a legend entry per digit');
         assert.match(await page.locator('#map-caption').textContent(), /whole 2-D latent space/);
-        const ranges = await page.evaluate(() => [...document.querySelectorAll('input[type=range]')].map((el) => [Number(el.min), Number(el.max)]));
+        const ranges = await page.evaluate(() => [...document.querySelectorAll('#sliders input[type=range]')].map((el) => [Number(el.min), Number(el.max)]));
         const before = await decodedPixels(page);
         await clickMap(page, 0.25, 0.25);
         const [z1, z2] = await sliderValues(page);
@@ -178,7 +178,7 @@ for (const webgpu of [false, true]) {
         });
         assert.notEqual(cells[0], cells[1], 'the first and last images of the strip differ');
 
-        const [lo, hi] = await page.evaluate((i) => { const el = document.querySelectorAll('input[type=range]')[i]; return [Number(el.min), Number(el.max)]; }, best);
+        const [lo, hi] = await page.evaluate((i) => { const el = document.querySelectorAll('#sliders input[type=range]')[i]; return [Number(el.min), Number(el.max)]; }, best);
         const count = await page.evaluate(() => window.vaeStats.traversalMs.length);
         const other = page.locator('#traversals canvas').nth(best === 0 ? 1 : 0);
         const otherBefore = await other.evaluate((c) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data));
@@ -219,7 +219,7 @@ for (const webgpu of [false, true]) {
         const manifest = await log.manifest();
         const byKl = manifest.latent.map((l, i) => [l.kl_nats, i]).sort((a, b) => b[0] - a[0] || a[1] - b[1]).map((p) => p[1]);
         await page.getByLabel('Order dimensions').selectOption('kl');
-        const sliderOrder = await page.evaluate(() => [...document.querySelectorAll('input[type=range]')].map((el) => Number(el.id.slice(2)) - 1));
+        const sliderOrder = await page.evaluate(() => [...document.querySelectorAll('#sliders input[type=range]')].map((el) => Number(el.id.slice(2)) - 1));
         const stripOrder = await page.evaluate(() => [...document.querySelectorAll('#traversals .strip')].map((el) => Number(el.dataset.dim)));
         assert.deepEqual(sliderOrder, byKl);
         assert.deepEqual(stripOrder, byKl);
@@ -227,7 +227,7 @@ for (const webgpu of [false, true]) {
         const inactive = manifest.latent.filter((l) => !l.active).length;
         assert.equal(await page.locator('#sliders .tag').count(), inactive);
         await page.getByLabel('Order dimensions').selectOption('index');
-        const back = await page.evaluate(() => [...document.querySelectorAll('input[type=range]')].map((el) => Number(el.id.slice(2)) - 1));
+        const back = await page.evaluate(() => [...document.querySelectorAll('#sliders input[type=range]')].map((el) => Number(el.id.slice(2)) - 1));
         assert.deepEqual(back, [...back.keys()]);
       } finally {
         await s.close();
@@ -437,5 +437,79 @@ for (const webgpu of [false, true]) {
         await s.close();
       }
     });
+
+    test('"Model" switches in place; a model that fails to load leaves the current one active', T, async () => {
+      const two = index.models.find((m) => /-2$/.test(m.name));
+      const garbage = Buffer.from('not a burnpack file');
+      const s = await openPage(browser, server, query, {
+        routes: [[`**/${two.path}weights.bpk`, (route) => (globalThis.breakTwo ? route.fulfill({ status: 200, body: garbage }) : route.continue())]],
+      });
+      try {
+        const { page } = s;
+        const D = (await sliderValues(page)).length;
+        assert.ok(D > 2);
+        // A broken bundle: message, and the N-D model stays (sliders, select, working decodes).
+        globalThis.breakTwo = true;
+        await page.getByLabel('Model', { exact: true }).selectOption(two.name);
+        await page.waitForFunction(() => !document.getElementById('error').hidden, null, { timeout: 60_000 });
+        assert.match(await page.locator('#error').textContent(), /previous model stays active/);
+        assert.equal((await sliderValues(page)).length, D);
+        assert.equal(await page.getByLabel('Model', { exact: true }).inputValue(), index.models[0].name);
+        let n = await decodeCount(page);
+        await page.getByRole('button', { name: 'Sample from prior' }).click();
+        await waitForDecodesAfter(page, n, 120_000);
+
+        // The real bundle: no navigation, two sliders, the exact latent map, the address follows.
+        globalThis.breakTwo = false;
+        await page.evaluate(() => { window.notReloaded = true; });
+        n = await decodeCount(page);
+        await page.getByLabel('Model', { exact: true }).selectOption(two.name);
+        await page.waitForFunction(() => document.body.dataset.model === 'mnist-mlp-2', null, { timeout: 120_000 });
+        await waitForDecodesAfter(page, n, 120_000);
+        assert.equal(await page.evaluate(() => window.notReloaded), true, 'switched in place');
+        assert.equal((await sliderValues(page)).length, 2);
+        assert.match(await page.locator('#map-caption').textContent(), /whole 2-D latent space/);
+        await page.waitForTimeout(400);
+        assert.equal(new URL(page.url()).searchParams.get('model'), two.name);
+        assert.deepEqual(s.log.pageErrors, []);
+      } finally {
+        await s.close();
+      }
+    });
   });
 }
+
+describe('touch (CPU)', () => {
+  let browser;
+  before(async () => {
+    browser = await launchBrowser({ webgpu: false });
+  }, LOAD);
+  after(async () => {
+    await browser?.close();
+  });
+
+  test('tapping the latent map, a traversal image and a prior sample moves z', T, async () => {
+    const s = await openPage(browser, server, '?backend=cpu', { hasTouch: true });
+    try {
+      const { page } = s;
+      await page.waitForFunction(() => window.vaeStats.traversalMs.length > 0 && (window.vaeStats.gridMs['prior samples'] ?? []).length > 0, null, { timeout: 60_000 });
+      const targets = [
+        [mapCanvas(page), 0.8, 0.2],
+        [page.locator('#traversals canvas').first(), 0.95, 0.5],
+        [page.getByRole('img', { name: 'Prior samples' }), 0.6, 0.6],
+      ];
+      for (const [target, fx, fy] of targets) {
+        await target.scrollIntoViewIfNeeded();
+        const box = await target.boundingBox();
+        const z0 = await sliderValues(page);
+        const n = await decodeCount(page);
+        await page.touchscreen.tap(box.x + fx * box.width, box.y + fy * box.height);
+        await waitForDecodesAfter(page, n);
+        assert.notDeepEqual(await sliderValues(page), z0, 'a tap moved z');
+      }
+      assert.deepEqual(s.log.pageErrors, []);
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -78,8 +78,8 @@ export async function launchBrowser({ webgpu = false } = {}) {
  * console errors, page errors, failed requests, requests to other origins.
  * `routes` is a list of [pattern, handler] passed to page.route before navigation.
  */
-export async function openPage(browser, server, query = '', { routes = [], waitReady = true, readyTimeout = 90_000, viewport } = {}) {
-  const context = await browser.newContext({ viewport: viewport ?? { width: 1280, height: 1000 } });
+export async function openPage(browser, server, query = '', { routes = [], waitReady = true, readyTimeout = 90_000, viewport, hasTouch = false } = {}) {
+  const context = await browser.newContext({ viewport: viewport ?? { width: 1280, height: 1000 }, hasTouch });
   const page = await context.newPage();
   const log = { consoleErrors: [], consoleWarnings: [], pageErrors: [], failedRequests: [], foreignRequests: [], dialogs: [], requests: [] };
   page.on('console', (m) => {
@@ -146,7 +146,7 @@ export async function decodedPixels(page, name = 'Decoded image') {
 /** All latent sliders: [{name, value, min, max}] in DOM order. */
 export async function sliders(page) {
   return page.evaluate(() =>
-    [...document.querySelectorAll('input[type=range]')].map((el) => ({
+    [...document.querySelectorAll('#sliders input[type=range]')].map((el) => ({
       name: el.labels?.[0]?.textContent ?? '',
       value: Number(el.value),
       min: Number(el.min),

@@ -117,7 +117,7 @@ describe('models on both backends (--enable-unsafe-webgpu)', () => {
     try {
       assert.equal(await s.page.evaluate(() => document.body.dataset.ready), 'true');
       assert.equal((await sliders(s.page)).length, 2);
-      assert.equal(await s.page.getByLabel('Model').inputValue(), two.name);
+      assert.equal(await s.page.getByLabel('Model', { exact: true }).inputValue(), two.name);
     } finally {
       await s.close();
     }
