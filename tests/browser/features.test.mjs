@@ -513,3 +513,34 @@ describe('touch (CPU)', () => {
     }
   });
 });
+
+describe('theory captions (CPU)', () => {
+  let browser;
+  before(async () => {
+    browser = await launchBrowser({ webgpu: false });
+  }, LOAD);
+  after(async () => {
+    await browser?.close();
+  });
+
+  test('the page ties what it shows to the VAE: encoder, reparameterisation, decoder, KL, continuity', T, async () => {
+    const s = await openPage(browser, server, '?backend=cpu');
+    try {
+      const text = (await s.page.locator('body').innerText()).replace(/\s+/g, ' ');
+      for (const [what, pattern] of [
+        ['the encoder gives q(z|x) = N(μ, diag σ²)', /encoder maps an image x to q\(z\|x\) = 𝒩\(μ, diag σ2?²?\)/],
+        ['the reparameterisation', /z = μ \+ σ ⊙ ε, ε ~ 𝒩\(0, I\)/],
+        ['the decoder outputs Bernoulli means', /decoder maps z to p\(x\|z\).*Bernoulli/],
+        ['the loss: BCE + KL in closed form', /BCE reconstruction \+ KL/],
+        ['why the space is continuous', /posteriors of different images overlap/],
+        ['why interpolation stays on the shell', /sphere of radius √D/],
+        ['what the temperature does', /𝒩\(0, T2?²?I\)/],
+        ['what the map shows', /encoding μ of one of 2,000 test images/],
+      ]) {
+        assert.match(text, pattern, what);
+      }
+    } finally {
+      await s.close();
+    }
+  });
+});
