@@ -130,6 +130,9 @@ pub fn train(options: &TrainOptions, stop: &AtomicBool) -> Result<Manifest, Stri
     let device = Device::flex().autodiff();
     device.seed(options.seed);
     let checkpoint_dir = checkpoint::dir_for(&options.out);
+    // Where the checkpoints and the bundle go must be writable before the first epoch, not
+    // after it: a typo in --out (or a full disk) fails in a second, not a minute.
+    ensure_writable(&checkpoint_dir)?;
     let (mut vae, mut optimizer, mut state) = if options.resume {
         let (vae, optimizer, state) = checkpoint::load(
             &checkpoint_dir,
@@ -433,6 +436,14 @@ pub fn importance_sampled_nll(
 }
 
 /// training.csv and training.svg in the bundle folder, rewritten after every epoch.
+fn ensure_writable(dir: &Path) -> Result<(), String> {
+    let probe = dir.join(".write-test.tmp");
+    std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&probe, b"ok"))
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| format!("cannot write to {}: {e}", dir.display()))
+}
+
 fn write_report(out: &Path, title: &str, history: &[EpochRecord]) -> Result<(), String> {
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     crate::bundle::write_atomic(

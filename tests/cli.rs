@@ -228,6 +228,20 @@ fn user_errors_are_messages_with_a_failing_exit_code() {
     let run = vae(&["train", "--data", data_arg, "--latent", "0", "--quiet"]);
     assert_fails(&run, 1, "latent size");
 
+    // An output folder that cannot be created (its parent is a file): said before training.
+    let file = out.path().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let inside = file.join("bundle");
+    let run = vae(&[
+        "train",
+        "--data",
+        data_arg,
+        "--out",
+        inside.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_fails(&run, 1, "cannot write to");
+
     // A folder that is not a bundle.
     let run = vae(&["eval", "--model", data_arg, "--data", data_arg]);
     assert_fails(&run, 1, "manifest.json");
