@@ -436,11 +436,36 @@ const traversals = new Traversals(els.traversals, {
   },
 });
 
+/** Waits while the main image or the drawing's encoding has work queued or running. */
+async function mainIdle() {
+  const main = [decoder, encoder];
+  while (main.some((s) => s.inFlight > 0 || s.hasPending)) await Promise.all(main.map((s) => s.idle()));
+}
+
+/**
+ * Side-panel batches go in chunks, each started only when the main image and the encoder are
+ * idle: they share one device (and, on the CPU backend, the main thread), so this bounds how
+ * long the main image can wait behind them to one chunk. On the CPU a chunk is ~15 ms and the
+ * page yields between chunks; on WebGPU chunks are larger, since GPUs want big batches.
+ */
+async function decodeInChunks(ex, zs, n) {
+  const cpu = String(ex.backend) === 'CPU';
+  const chunk = cpu ? 48 : 64;
+  const out = new Float32Array(n * PIXELS);
+  for (let start = 0; start < n; start += chunk) {
+    await mainIdle();
+    const m = Math.min(chunk, n - start);
+    out.set(await ex.decodeBatch(zs.subarray(start * latentDim, (start + m) * latentDim), m), start * PIXELS);
+    if (cpu) await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  return out;
+}
+
 const traversalDecoder = new LatestScheduler({
   maxInFlight: 1,
   run: async (zv) => {
     const ex = explorer;
-    return { ex, zv, pixels: await ex.decodeBatch(traversals.batchFor(zv), latentDim * STEPS) };
+    return { ex, zv, pixels: await decodeInChunks(ex, traversals.batchFor(zv), latentDim * STEPS) };
   },
   apply: ({ ex, zv, pixels }) => {
     if (ex !== explorer) return false; // from the model before a switch
@@ -450,7 +475,10 @@ const traversalDecoder = new LatestScheduler({
     traversals.paint(zv, pixels);
     clearError('traversals');
   },
-  onLatency: (ms) => pushBounded(stats.traversalMs, ms, STATS_LIMIT),
+  onLatency: (ms) => {
+    pushBounded(stats.traversalMs, ms, STATS_LIMIT);
+    scheduleStatus();
+  },
   onError: (err) => {
     console.error(err);
     if (switchToCpu(err)) return;
@@ -513,7 +541,7 @@ function gridPanel(grid, name) {
     maxInFlight: 1,
     run: async (batch) => {
       const ex = explorer;
-      return { ex, batch, pixels: await ex.decodeBatch(batch, batch.length / latentDim) };
+      return { ex, batch, pixels: await decodeInChunks(ex, batch, batch.length / latentDim) };
     },
     apply: ({ ex, batch, pixels }) => {
       if (ex !== explorer) return false; // from the model before a switch
@@ -814,7 +842,10 @@ const encoder = new LatestScheduler({
     requestDecode(performance.now());
     return true;
   },
-  onLatency: (ms) => pushBounded(stats.encodeMs, ms, STATS_LIMIT),
+  onLatency: (ms) => {
+    pushBounded(stats.encodeMs, ms, STATS_LIMIT);
+    scheduleStatus();
+  },
   onError: (err) => {
     console.error(err);
     if (switchToCpu(err)) return;

@@ -216,8 +216,15 @@ async function drawAndCheck(page, strokes) {
   assert.ok(Math.max(...input) > 200, 'the encoder input shows the drawing');
   assert.ok(Math.abs(com.x - 14) <= 1 && Math.abs(com.y - 14) <= 1, `centre of mass ${JSON.stringify(com)}`);
 
-  // The sliders sit at μ of that input, and the ±σ text shows σ = exp(logVar / 2).
+  // The sliders sit at μ of that input, and the ±σ text shows σ = exp(logVar / 2). (On a
+  // software GPU the last encode of the stroke can land a while after the first ones.)
   const enc = await encodeInPage(page, input.map((v) => v / 255));
+  await page.waitForFunction(
+    (mu) => [...document.querySelectorAll('#sliders input[type=range]')].every((el, k) => Math.abs(Number(el.value) - Math.min(Number(el.max), Math.max(Number(el.min), mu[k]))) < 0.03),
+    Array.from(enc.mu),
+    { timeout: 60_000 },
+  ).catch(() => {}); // the assertions below say what differs
+  values.splice(0, values.length, ...(await sliderValues(page)));
   const texts = await posteriorTexts(page);
   const all = await sliders(page);
   for (let k = 0; k < values.length; k++) {
