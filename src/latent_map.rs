@@ -3,11 +3,12 @@
 //! dimensions), and each class's mean μ.
 
 use burn::module::Module;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Device;
 
 use crate::bundle::{ClassMean, LatentMap};
 use crate::data::IdxDataset;
 use crate::model::Vae;
+use crate::train::{batch, check_image_size};
 
 /// Which plane the map shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,14 +36,7 @@ pub fn latent_map(
             b + 1
         ));
     }
-    if data.pixels() != vae.encoder.pixels() {
-        return Err(format!(
-            "the model expects {}-pixel images but the data has {}×{}",
-            vae.encoder.pixels(),
-            data.rows,
-            data.cols
-        ));
-    }
+    check_image_size(vae, data)?;
     let mus = encode_all(vae, data);
     let n = data.count;
     let mean: Vec<f64> = (0..d)
@@ -119,11 +113,7 @@ fn encode_all(vae: &Vae, data: &IdxDataset) -> Vec<f32> {
     let indices: Vec<usize> = (0..data.count).collect();
     let mut out = Vec::with_capacity(data.count * vae.encoder.latent_dim());
     for chunk in indices.chunks(500) {
-        let images = Tensor::<2>::from_data(
-            TensorData::new(data.batch_f32(chunk), [chunk.len(), data.pixels()]),
-            &device,
-        );
-        let (mu, _) = vae.encoder.forward(images);
+        let (mu, _) = vae.encoder.forward(batch(data, chunk, &device));
         out.extend(mu.into_data().iter::<f32>());
     }
     out

@@ -314,14 +314,7 @@ pub fn evaluate(vae: &Vae, data: &IdxDataset, seed: u64) -> Result<Evaluation, S
     let vae = vae.clone().to_device(&device);
     device.seed(seed ^ 0x5eed);
     let latent_dim = vae.encoder.latent_dim();
-    if data.pixels() != vae.encoder.pixels() {
-        return Err(format!(
-            "the model expects {}-pixel images but the data has {}×{}",
-            vae.encoder.pixels(),
-            data.rows,
-            data.cols
-        ));
-    }
+    check_image_size(&vae, data)?;
     let (mut recon, mut kl) = (0.0, 0.0);
     let mut kl_dims = vec![0.0; latent_dim];
     let mut mus: Vec<Vec<f32>> = vec![Vec::with_capacity(data.count); latent_dim];
@@ -458,7 +451,21 @@ fn write_report(out: &Path, title: &str, history: &[EpochRecord]) -> Result<(), 
     .map_err(|e| e.to_string())
 }
 
-fn batch(data: &IdxDataset, indices: &[usize], device: &Device) -> Tensor<2> {
+/// The model and the dataset agree on the image size.
+pub(crate) fn check_image_size(vae: &Vae, data: &IdxDataset) -> Result<(), String> {
+    if data.pixels() != vae.encoder.pixels() {
+        return Err(format!(
+            "the model expects {}-pixel images but the data has {}×{}",
+            vae.encoder.pixels(),
+            data.rows,
+            data.cols
+        ));
+    }
+    Ok(())
+}
+
+/// Images `indices` of `data` as a `[n, pixels]` tensor in [0, 1].
+pub(crate) fn batch(data: &IdxDataset, indices: &[usize], device: &Device) -> Tensor<2> {
     let pixels = data.batch_f32(indices);
     Tensor::from_data(
         TensorData::new(pixels, [indices.len(), data.pixels()]),

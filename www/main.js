@@ -607,7 +607,7 @@ function defaultAnchors() {
   const classes = manifest.map?.classes ?? [];
   const pick = [0, 1, 7, 8].map((l) => classes.find((c) => c.label === l)).filter(Boolean);
   if (pick.length === 4) return pick.map((c) => Float32Array.from(c.mean));
-  return [0, 1, 2, 3].map(() => Float32Array.from({ length: latentDim }, () => randn()));
+  return [0, 1, 2, 3].map(() => Float32Array.from({ length: latentDim }, () => lm.randn()));
 }
 
 els.anchors.forEach((a, k) => {
@@ -881,24 +881,16 @@ els.clear.addEventListener('click', () => {
 
 // ---------------------------------------------------------------- sampling
 
-/** One standard normal sample (Box–Muller). */
-function randn() {
-  let u = 0;
-  while (u === 0) u = Math.random();
-  const v = Math.random();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-}
-
 els.samplePrior.addEventListener('click', (e) => {
   const t = Number(els.temperature.value) || 1;
-  for (let i = 0; i < latentDim; i++) z[i] = clamp(t * randn(), ranges[i][0], ranges[i][1]);
+  for (let i = 0; i < latentDim; i++) z[i] = clamp(t * lm.randn(), ranges[i][0], ranges[i][1]);
   syncSliders();
   requestDecode(eventTime(e));
 });
 
 els.samplePosterior.addEventListener('click', (e) => {
   if (!posterior) return;
-  for (let i = 0; i < latentDim; i++) z[i] = posterior.mu[i] + posterior.sigma[i] * randn();
+  for (let i = 0; i < latentDim; i++) z[i] = posterior.mu[i] + posterior.sigma[i] * lm.randn();
   syncSliders();
   requestDecode(eventTime(e));
 });
