@@ -9,12 +9,12 @@ RUST_SOURCES := $(wildcard src/*.rs) Cargo.toml Cargo.lock
 VAE := target/native/vae
 
 .PHONY: serve test setup setup-browser wasm lint rust-test browser-test models model model-2d \
-  bench-train eval measure clean
+  bench-train eval measure fuzz fuzz-ci soak clean
 
 serve: setup $(PKG)
 	PORT=$(PORT) node scripts/serve.mjs
 
-test: setup-browser lint rust-test $(PKG) browser-test
+test: setup-browser lint rust-test $(PKG) browser-test fuzz-ci
 
 setup:
 	@scripts/setup.sh
@@ -66,6 +66,20 @@ eval: setup $(VAE)
 	@for dir in $$(node -p "require('./models/index.json').models.map(m => 'models/' + m.path).join(' ')"); do \
 	  $(VAE) eval --model $$dir --data $(DATA) --json || exit 1; \
 	done
+
+# libFuzzer on the IDX reader and the bundle loader: FUZZ_SECONDS per target (results in
+# bench/fuzz.json); `make test` runs a short pass.
+FUZZ_SECONDS ?= 300
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS) bench/fuzz.json
+
+fuzz-ci:
+	scripts/fuzz.sh 20
+
+# The long soak (the browser tests run a shorter one): memory, latency drift, errors.
+soak: setup-browser $(PKG)
+	SOAK_UPDATES=10000 SOAK_DRAWINGS=200 SOAK_SWITCHES=200 \
+	  node --test --test-concurrency=1 --test-name-pattern=soak tests/browser/reliability.test.mjs
 
 # Sizes, cold start and decode latency on both backends, in headless Chromium.
 measure: setup-browser $(PKG)

@@ -3,6 +3,7 @@
 # only checks versions and returns in about a second.
 #   scripts/setup.sh            toolchain for building and serving the page
 #   scripts/setup.sh --browser  also headless Chromium for the browser tests
+#   scripts/setup.sh --fuzz     also the nightly toolchain and cargo-fuzz
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,5 +48,16 @@ fi
 
 if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
   apt_install chromium chromium-driver fonts-dejavu-core
+fi
+if [ "${1:-}" = "--fuzz" ]; then
+  # libFuzzer's coverage instrumentation needs nightly rustc; cargo-fuzz drives it.
+  if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+    say "installing the nightly toolchain (for cargo-fuzz)"
+    rustup toolchain install nightly --profile minimal
+  fi
+  if ! cargo fuzz --version >/dev/null 2>&1; then
+    say "installing cargo-fuzz; takes a minute or two once"
+    cargo install cargo-fuzz --quiet
+  fi
 fi
 exit 0

@@ -328,6 +328,20 @@ pub fn load_model(
             MAX_WEIGHTS_BYTES >> 20
         )));
     }
+    let vae = manifest.config().init(device);
+    // f16 weights take 2 bytes a parameter; f32 (4) plus a generous header is the most a
+    // bundle of this architecture can need. Anything bigger is not this model's file.
+    let needed = vae.num_params() * 2;
+    if weights.len() > 2 * needed + (1 << 20) {
+        return Err(error(format!(
+            "the weights file is {}, far larger than the {} this architecture ({}) needs",
+            megabytes(weights.len()),
+            megabytes(needed),
+            manifest
+                .architecture
+                .describe(&manifest.image, manifest.latent_dim),
+        )));
+    }
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights))
         .map_err(|e| {
             error(format!(
@@ -336,10 +350,7 @@ pub fn load_model(
         })?
         // Stored as f16 (half the download); computed in f32.
         .cast_to_module_dtype();
-    manifest
-        .config()
-        .init(device)
-        .try_load_record(record)
+    vae.try_load_record(record)
         .map_err(|e| {
             error(format!(
                 "the weights do not fit the architecture in the manifest ({}, {} latent dimensions): {}",
@@ -350,6 +361,10 @@ pub fn load_model(
                 first_chars(&e.to_string(), 300)
             ))
         })
+}
+
+fn megabytes(bytes: usize) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
 }
 
 /// burn lists every mismatched tensor; the first few say enough.
@@ -376,30 +391,41 @@ pub fn read_bundle(dir: &std::path::Path, device: &Device) -> Result<(Manifest, 
     Ok((manifest, vae))
 }
 
-/// Writes a bundle folder; each file goes to a temporary name first and is renamed into place,
-/// so a run killed half-way never leaves a damaged bundle behind.
+/// Writes a bundle folder (weights, manifest and any `extra` files such as the training report)
+/// as one unit: a run killed at any moment leaves the previous bundle whole, or the new one.
+/// Other files a user keeps in the folder stay.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn write_bundle(
     dir: &std::path::Path,
     manifest: &Manifest,
     vae: Vae,
+    extra: &[(&str, &[u8])],
 ) -> Result<(), BundleError> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| error(format!("cannot create {}: {e}", dir.display())))?;
     // f16 halves the page's download; the decoded images differ by < 1e-3 (tested).
     let weights = vae
         .map(&mut CastFloats(burn::tensor::DType::F16))
         .into_record()
         .into_bytes()
         .map_err(|e| error(format!("cannot serialise the weights: {e}")))?;
-    write_atomic(&dir.join(&manifest.weights), &weights)?;
-    write_manifest(dir, manifest)
+    let json = manifest_json(manifest)?;
+    let mut files = vec![
+        (manifest.weights.as_str(), &weights[..]),
+        (MANIFEST_FILE, json.as_bytes()),
+    ];
+    files.extend_from_slice(extra);
+    crate::fsio::replace_dir(dir, &files, true).map_err(error)
 }
 
 /// Writes (or replaces) a bundle's manifest, atomically. Pretty JSON, except the map's points:
 /// one line for all of them instead of five lines each.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn write_manifest(dir: &std::path::Path, manifest: &Manifest) -> Result<(), BundleError> {
+    let json = manifest_json(manifest)?;
+    crate::fsio::write_atomic(&dir.join(MANIFEST_FILE), json.as_bytes()).map_err(error)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn manifest_json(manifest: &Manifest) -> Result<String, BundleError> {
     let fail = |e: serde_json::Error| error(format!("cannot serialise the manifest: {e}"));
     let mut without_points = manifest.clone();
     let points = without_points
@@ -411,23 +437,7 @@ pub fn write_manifest(dir: &std::path::Path, manifest: &Manifest) -> Result<(), 
         let points = serde_json::to_string(&points).map_err(fail)?;
         json = json.replacen("\"points\": []", &format!("\"points\": {points}"), 1);
     }
-    write_atomic(&dir.join(MANIFEST_FILE), format!("{json}\n").as_bytes())
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), BundleError> {
-    use std::io::Write;
-    let tmp = path.with_extension("tmp");
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| {
-            f.write_all(bytes)?;
-            f.sync_all()
-        })
-        .and_then(|()| std::fs::rename(&tmp, path));
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        error(format!("cannot write {}: {e}", path.display()))
-    })
+    Ok(format!("{json}\n"))
 }
 
 /// Casts every float parameter, e.g. to f16 for storage.

@@ -1,6 +1,6 @@
 //! Training checkpoints: model and optimizer state after each epoch, so `vae train --resume`
-//! continues where a stopped or killed run left off. Every file is written atomically and the
-//! state file last, so a checkpoint is either the previous epoch's or the new one, never half.
+//! continues where a stopped or killed run left off. The folder is replaced as a whole (fsio), so
+//! a checkpoint is either the previous epoch's or the new one, never half of each.
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +10,7 @@ use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
 
-use crate::bundle::{LrSchedule, write_atomic};
+use crate::bundle::LrSchedule;
 use crate::history::EpochRecord;
 use crate::model::{Vae, VaeConfig};
 
@@ -57,25 +57,30 @@ pub fn dir_for(out: &Path) -> PathBuf {
     out.with_file_name(name)
 }
 
+/// Saves the checkpoint, with `extra` files (the training report) in the same folder.
 pub fn save(
     dir: &Path,
     vae: &Vae,
     optimizer: &ModuleOptimizer,
     state: &State,
+    extra: &[(&str, &[u8])],
 ) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let model = vae
         .clone()
         .into_record()
         .into_bytes()
         .map_err(|e| format!("cannot serialise the model: {e}"))?;
-    write_atomic(&dir.join(MODEL), &model).map_err(|e| e.to_string())?;
     let optim = optimizer
         .into_bytes()
         .map_err(|e| format!("cannot serialise the optimizer state: {e}"))?;
-    write_atomic(&dir.join(OPTIMIZER), &optim).map_err(|e| e.to_string())?;
     let json = serde_json::to_string_pretty(state).map_err(|e| e.to_string())?;
-    write_atomic(&dir.join(STATE), json.as_bytes()).map_err(|e| e.to_string())
+    let mut files = vec![
+        (MODEL, &model[..]),
+        (OPTIMIZER, &optim[..]),
+        (STATE, json.as_bytes()),
+    ];
+    files.extend_from_slice(extra);
+    crate::fsio::replace_dir(dir, &files, false)
 }
 
 /// Loads a checkpoint written with `settings`; anything else is an error that says what differs.

@@ -11,6 +11,8 @@ pub mod checkpoint;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod data;
 #[cfg(not(target_arch = "wasm32"))]
+pub mod fsio;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod history;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod latent_map;

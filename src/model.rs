@@ -35,6 +35,8 @@ pub struct VaeConfig {
 }
 
 const KERNEL: usize = 4;
+/// 64 M parameters: 256 MB as f32, well past any model this page is for.
+const MAX_PARAMETERS: usize = 64 << 20;
 
 impl VaeConfig {
     /// Pixels per image: the encoder's input width and the decoder's output width.
@@ -50,7 +52,8 @@ impl VaeConfig {
                 self.latent_dim
             ));
         }
-        if self.image_height == 0 || self.image_width == 0 || self.pixels() > 1 << 20 {
+        let pixels = self.image_height.saturating_mul(self.image_width);
+        if self.image_height == 0 || self.image_width == 0 || pixels > 1 << 20 {
             return Err(format!(
                 "image size {}×{} is not supported",
                 self.image_height, self.image_width
@@ -84,7 +87,60 @@ impl VaeConfig {
                 self.image_width
             ));
         }
+        // A manifest from the network must not make the page allocate gigabytes.
+        let params = self.parameter_count();
+        if params > MAX_PARAMETERS {
+            return Err(format!(
+                "{params} parameters is more than the {MAX_PARAMETERS} this explorer can hold"
+            ));
+        }
         Ok(())
+    }
+
+    /// The number of parameters `init` allocates (saturating: a bound, for untrusted configs).
+    pub fn parameter_count(&self) -> usize {
+        let linear = |i: usize, o: usize| i.saturating_mul(o).saturating_add(o);
+        let conv = |i: usize, o: usize| linear(i.saturating_mul(KERNEL * KERNEL), o);
+        let scale = 1usize << self.channels.len().min(16);
+        let flat = self
+            .channels
+            .last()
+            .copied()
+            .unwrap_or(1)
+            .saturating_mul(self.image_height / scale)
+            .saturating_mul(self.image_width / scale);
+        let mut widths = vec![flat];
+        widths.extend(&self.hidden);
+        let mut channels = vec![1];
+        channels.extend(&self.channels);
+        let last = *widths.last().unwrap_or(&flat);
+        let mlp: usize = widths
+            .windows(2)
+            .map(|w| linear(w[0], w[1]))
+            .fold(0, usize::saturating_add);
+        let convs: usize = channels
+            .windows(2)
+            .map(|c| conv(c[0], c[1]))
+            .fold(0, usize::saturating_add);
+        // Encoder and decoder mirror each other; the decoder's layers have the other bias sizes.
+        let decoder_mlp: usize = widths
+            .windows(2)
+            .map(|w| linear(w[1], w[0]))
+            .fold(0, usize::saturating_add);
+        let deconvs: usize = channels
+            .windows(2)
+            .map(|c| conv(c[1], c[0]))
+            .fold(0, usize::saturating_add);
+        [
+            mlp,
+            convs,
+            decoder_mlp,
+            deconvs,
+            linear(last, self.latent_dim).saturating_mul(2),
+            linear(self.latent_dim, last),
+        ]
+        .into_iter()
+        .fold(0, usize::saturating_add)
     }
 
     /// Shape `[channels, height, width]` of the last convolution's output (the input image for
@@ -485,5 +541,26 @@ mod tests {
             targets,
         ))[0];
         assert!(wrong > 170.0, "wrong {wrong}");
+    }
+
+    #[test]
+    fn parameter_count_matches_the_model_and_bounds_untrusted_configs() {
+        let mlp = VaeConfig::new(20, vec![400]);
+        let conv = VaeConfig::new(4, vec![32]).with_channels(vec![8, 16]);
+        for config in [mlp, conv] {
+            assert_eq!(
+                config.parameter_count(),
+                config.init(&device()).num_params()
+            );
+        }
+        // Each size in range, the product far too big: refused before anything is allocated.
+        let huge = VaeConfig::new(1024, vec![8192; 8])
+            .with_image_height(1024)
+            .with_image_width(1024);
+        assert!(huge.validate().unwrap_err().contains("parameters"));
+        let overflow = VaeConfig::new(2, vec![8])
+            .with_image_height(1 << 40)
+            .with_image_width(1 << 40);
+        assert!(overflow.validate().unwrap_err().contains("image size"));
     }
 }

@@ -249,8 +249,11 @@ pub fn train(options: &TrainOptions, stop: &AtomicBool) -> Result<Manifest, Stri
         }
         state.history.push(record);
         last_evaluation = Some(test);
-        checkpoint::save(&checkpoint_dir, &vae, &optimizer, &state)?;
-        write_report(&options.out, &options.title, &state.history)?;
+        // The report goes with the checkpoint while training (the bundle folder keeps the
+        // previous model, whole, until the new one is written), and into the bundle at the end.
+        let (csv, svg) = report(&options.title, &state.history);
+        let extra = [(REPORT_CSV, csv.as_bytes()), (REPORT_SVG, svg.as_bytes())];
+        checkpoint::save(&checkpoint_dir, &vae, &optimizer, &state, &extra)?;
     }
     let seconds = state.history.last().map_or(0.0, |r| r.seconds);
 
@@ -293,7 +296,9 @@ pub fn train(options: &TrainOptions, stop: &AtomicBool) -> Result<Manifest, Stri
         latent: evaluation.latent.clone(),
         map: Some(latent_map(&vae, &test_set, Plane::Auto, MAP_POINTS)?),
     };
-    bundle::write_bundle(&options.out, &manifest, vae).map_err(|e| e.to_string())?;
+    let (csv, svg) = report(&options.title, &state.history);
+    let extra = [(REPORT_CSV, csv.as_bytes()), (REPORT_SVG, svg.as_bytes())];
+    bundle::write_bundle(&options.out, &manifest, vae, &extra).map_err(|e| e.to_string())?;
     Ok(manifest)
 }
 
@@ -428,7 +433,7 @@ pub fn importance_sampled_nll(
     Ok(total / images as f64)
 }
 
-/// training.csv and training.svg in the bundle folder, rewritten after every epoch.
+/// Fails at once, in words, when `dir` cannot be created or written.
 fn ensure_writable(dir: &Path) -> Result<(), String> {
     let probe = dir.join(".write-test.tmp");
     std::fs::create_dir_all(dir)
@@ -437,18 +442,15 @@ fn ensure_writable(dir: &Path) -> Result<(), String> {
         .map_err(|e| format!("cannot write to {}: {e}", dir.display()))
 }
 
-fn write_report(out: &Path, title: &str, history: &[EpochRecord]) -> Result<(), String> {
-    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    crate::bundle::write_atomic(
-        &out.join("training.csv"),
-        history::to_csv(history).as_bytes(),
+const REPORT_CSV: &str = "training.csv";
+const REPORT_SVG: &str = "training.svg";
+
+/// training.csv and training.svg: the loss per epoch.
+fn report(title: &str, history: &[EpochRecord]) -> (String, String) {
+    (
+        history::to_csv(history),
+        history::to_svg(history, &format!("{title}: loss per epoch")),
     )
-    .map_err(|e| e.to_string())?;
-    crate::bundle::write_atomic(
-        &out.join("training.svg"),
-        history::to_svg(history, &format!("{title}: loss per epoch")).as_bytes(),
-    )
-    .map_err(|e| e.to_string())
 }
 
 /// The model and the dataset agree on the image size.

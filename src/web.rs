@@ -136,24 +136,43 @@ impl Explorer {
             )));
         }
         let n = n as usize;
-        check_input("latent vector", &zs, n, self.latent_dim)?;
+        check_input("latent vector", &zs, n, self.latent_dim, Z_RANGE)?;
         let z = Tensor::<2>::from_data(TensorData::new(zs, [n, self.latent_dim]), &self.device);
-        let images = self.vae.decoder.forward(z);
-        read(images).await
+        let images = read(self.vae.decoder.forward(z)).await?;
+        // Bernoulli means are in [0, 1]. A GPU that computes garbage raises no error of its own
+        // (seen with rejected shaders), so the numbers are the check.
+        let bad = images
+            .to_vec()
+            .into_iter()
+            .enumerate()
+            .find(|(_, v)| !(0.0..=1.0).contains(v));
+        if let Some((i, v)) = bad {
+            return Err(js_error(format!(
+                "the {} backend computed an invalid pixel ({v} at {i}; Bernoulli means lie in [0, 1])",
+                self.backend
+            )));
+        }
+        Ok(images)
     }
 
     /// Uploads `values`, runs one trivial kernel (×1) and reads the result back: the fixed cost
     /// every call on this backend pays, which the benchmark subtracts from a decode.
     #[wasm_bindgen(js_name = roundTrip)]
     pub async fn round_trip(&self, values: Vec<f32>) -> Result<Float32Array, JsError> {
-        check_input("values", &values, 1, values.len().max(1))?;
+        check_input(
+            "values",
+            &values,
+            1,
+            values.len().max(1),
+            (f32::MIN, f32::MAX),
+        )?;
         let n = values.len();
         read(Tensor::<2>::from_data(TensorData::new(values, [1, n]), &self.device) * 1.0).await
     }
 
     /// Encodes a 28×28 image (0 = background, 1 = ink) to the posterior's `{mu, logVar}`.
     pub async fn encode(&self, pixels: Vec<f32>) -> Result<JsValue, JsError> {
-        check_input("image", &pixels, 1, self.pixels)?;
+        check_input("image", &pixels, 1, self.pixels, (0.0, 1.0))?;
         let x = Tensor::<2>::from_data(TensorData::new(pixels, [1, self.pixels]), &self.device);
         let (mu, log_var) = self.vae.encoder.forward(x);
         let encoding = Encoding {
@@ -164,7 +183,18 @@ impl Explorer {
     }
 }
 
-fn check_input(what: &str, values: &[f32], n: usize, width: usize) -> Result<(), JsError> {
+/// The largest |z_i| accepted. The prior puts nearly all its mass within ±5; far beyond that the
+/// decoder's sums overflow f32 and the pixels stop meaning anything.
+const Z_RANGE: (f32, f32) = (-1000.0, 1000.0);
+
+/// Checks the length, and that every value is finite and within `range`; errors name the value.
+fn check_input(
+    what: &str,
+    values: &[f32],
+    n: usize,
+    width: usize,
+    range: (f32, f32),
+) -> Result<(), JsError> {
     if values.len() != n * width {
         let plural = if n == 1 { "" } else { "s" };
         return Err(js_error(format!(
@@ -175,6 +205,18 @@ fn check_input(what: &str, values: &[f32], n: usize, width: usize) -> Result<(),
     }
     if let Some(i) = values.iter().position(|v| !v.is_finite()) {
         return Err(js_error(format!("{what}: value {i} is {}", values[i])));
+    }
+    let (lo, hi) = range;
+    if let Some(i) = values.iter().position(|v| !(lo..=hi).contains(v)) {
+        // 1e30, not thirty-one digits.
+        let value = if values[i].abs() >= 1e6 {
+            format!("{:e}", values[i])
+        } else {
+            values[i].to_string()
+        };
+        return Err(js_error(format!(
+            "{what}: value {i} is {value}, outside the accepted range {lo} to {hi}"
+        )));
     }
     Ok(())
 }

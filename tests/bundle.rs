@@ -118,7 +118,7 @@ fn small_bundle(dir: &Path, latent: usize) -> Manifest {
     manifest.architecture = bundle::Architecture::Mlp { hidden: vec![8] };
     manifest.latent.truncate(latent);
     manifest.map = None;
-    write_bundle(dir, &manifest, vae).unwrap();
+    write_bundle(dir, &manifest, vae, &[]).unwrap();
     manifest
 }
 
@@ -152,7 +152,7 @@ fn bundles_round_trip_through_f16_storage() {
             mean: vec![0.5, -1.0, 0.25, 0.0],
         }],
     });
-    write_bundle(dir.path(), &manifest, vae).unwrap();
+    write_bundle(dir.path(), &manifest, vae, &[]).unwrap();
     let (loaded_manifest, loaded) = read_bundle(dir.path(), &device).unwrap();
     assert_eq!(loaded_manifest, manifest);
     let after: Vec<f32> = loaded.decoder.forward(z).into_data().try_to_vec().unwrap();

@@ -12,7 +12,7 @@ const PIXELS = FIELD * FIELD;
 const STATS_LIMIT = 2000;
 
 /** Measurements for the benchmark script (see contract). */
-const stats = { decodeMs: [], encodeMs: [], traversalMs: [], gridMs: {}, backend: '' };
+const stats = { decodeMs: [], encodeMs: [], traversalMs: [], gridMs: {}, backend: '', decodes: 0 };
 window.vaeStats = stats;
 
 const $ = (id) => document.getElementById(id);
@@ -117,6 +117,10 @@ function sentence(text) {
 if (backendParam !== requestedBackend) {
   showError(`Unknown backend “${backendParam}” in the address; using Auto. Choose WebGPU, CPU or Auto from the Backend menu.`, 'url');
 }
+
+// Anything not caught where it happened still reaches the user in words, not only the console.
+window.addEventListener('error', (e) => showError(`Something went wrong: ${sentence(errorText(e.error ?? e.message))}`, 'page'));
+window.addEventListener('unhandledrejection', (e) => showError(`Something went wrong: ${sentence(errorText(e.reason))}`, 'page'));
 
 // ---------------------------------------------------------------- status line
 
@@ -371,6 +375,7 @@ const decoder = new DecodeScheduler({
   // Runs synchronously right after apply(), i.e. after the pixels are painted.
   onLatency: (ms) => {
     pushBounded(stats.decodeMs, ms, STATS_LIMIT);
+    stats.decodes++;
     // The strips follow the main image, so they never delay it.
     traversalUpdate(Float32Array.from(z));
     if (!firstPainted) {
@@ -400,6 +405,7 @@ let switching = false;
  */
 function switchToCpu(err) {
   if (!explorer || !loaded || String(explorer.backend) !== 'WebGPU') return false;
+  gpuLost = true;
   if (switching) return true;
   switching = true;
   const why = sentence(errorText(err));
@@ -417,6 +423,22 @@ function switchToCpu(err) {
     (cpuErr) => showError(`Decoding failed on WebGPU (${why}) and the CPU backend could not start: ${sentence(errorText(cpuErr))}`, 'decode'),
   ).finally(() => { switching = false; });
   return true;
+}
+
+// burn creates its WebGPU device inside the wasm. Watching requestDevice from here lets the page
+// hear of a lost device (driver reset, GPU removed, destroy()) at once instead of on the next read.
+let gpuLost = false;
+if (globalThis.GPUAdapter?.prototype?.requestDevice) {
+  const requestDevice = GPUAdapter.prototype.requestDevice;
+  GPUAdapter.prototype.requestDevice = async function watchedRequestDevice(...args) {
+    const device = await requestDevice.apply(this, args);
+    device.lost?.then((info) => {
+      gpuLost = true;
+      const why = info?.message || info?.reason || 'no reason given';
+      switchToCpu(new Error(`the WebGPU device was lost (${String(why).replace(/\.$/, '')})`));
+    });
+    return device;
+  };
 }
 
 function requestDecode(t0 = performance.now()) {
@@ -914,8 +936,13 @@ async function fetchOk(url, what) {
   return res;
 }
 
+/** The wasm refuses bigger weights too; stopping the download here saves the memory. */
+const MAX_WEIGHTS_BYTES = 512 * 2 ** 20;
+
 async function fetchBytes(url, what, onProgress) {
   const res = await fetchOk(url, what);
+  const tooBig = () => new Error(`${what} (${url.pathname}) are larger than ${MAX_WEIGHTS_BYTES / 2 ** 20} MB: not a model this explorer can load.`);
+  if (Number(res.headers.get('content-length')) > MAX_WEIGHTS_BYTES) throw tooBig();
   if (!res.body || !onProgress) return new Uint8Array(await res.arrayBuffer());
   const reader = res.body.getReader();
   const chunks = [];
@@ -925,6 +952,10 @@ async function fetchBytes(url, what, onProgress) {
     if (done) break;
     chunks.push(value);
     total += value.length;
+    if (total > MAX_WEIGHTS_BYTES) {
+      reader.cancel().catch(() => {});
+      throw tooBig();
+    }
     onProgress(total);
   }
   const out = new Uint8Array(total);
@@ -945,7 +976,11 @@ async function loadWasm() {
     throw new Error(`Could not load the WebAssembly module (${url.pathname}): ${sentence(errorText(err))} Has it been built with “make wasm”?`);
   }
   try {
-    if (typeof mod.default === 'function') await mod.default();
+    if (typeof mod.default === 'function') {
+      const wasm = await mod.default();
+      // For the soak test: WebAssembly memory grows but never shrinks, so this is its peak.
+      stats.wasmMemoryBytes = () => wasm?.memory?.buffer?.byteLength ?? 0;
+    }
   } catch (err) {
     throw new Error(`Could not start the WebAssembly module: ${sentence(errorText(err))}`);
   }
@@ -984,10 +1019,12 @@ function describeModel(m, entry) {
 let fallbackReason = null;
 
 async function createExplorer(Explorer, manifestText, weights) {
+  // After a lost device every later model starts on the CPU.
+  const backend = gpuLost ? 'cpu' : requestedBackend;
   try {
-    return await Explorer.create(manifestText, weights, requestedBackend);
+    return await Explorer.create(manifestText, weights, backend);
   } catch (err) {
-    if (requestedBackend !== 'webgpu') throw err;
+    if (backend !== 'webgpu') throw err;
     console.warn('WebGPU backend failed, falling back to CPU:', err);
     els.statusMain.textContent = 'Backend: CPU — starting…';
     // If the CPU fails too, the bundle itself is at fault (damaged weights, ...): that error

@@ -76,10 +76,13 @@ export async function launchBrowser({ webgpu = false } = {}) {
 /**
  * Opens the page at `query` (e.g. "?backend=cpu") in a new context and records problems:
  * console errors, page errors, failed requests, requests to other origins.
- * `routes` is a list of [pattern, handler] passed to page.route before navigation.
+ * `routes` is a list of [pattern, handler] passed to page.route before navigation; `init` a
+ * function run in the page before any of its scripts.
  */
-export async function openPage(browser, server, query = '', { routes = [], waitReady = true, readyTimeout = 90_000, viewport, hasTouch = false } = {}) {
+export async function openPage(browser, server, query = '', { routes = [], waitReady = true, readyTimeout = 90_000, viewport, hasTouch = false, init } = {}) {
   const context = await browser.newContext({ viewport: viewport ?? { width: 1280, height: 1000 }, hasTouch });
+  // A script that runs in the page before its own (instrumentation or simulated faults).
+  if (init) await context.addInitScript(init);
   const page = await context.newPage();
   const log = { consoleErrors: [], consoleWarnings: [], pageErrors: [], failedRequests: [], foreignRequests: [], dialogs: [], requests: [] };
   page.on('console', (m) => {
@@ -162,14 +165,14 @@ export async function sliderValues(page) {
   return (await sliders(page)).map((s) => s.value);
 }
 
-/** Number of decodes painted so far (window.vaeStats.decodeMs grows by one per painted image). */
+/** Number of decodes painted so far. */
 export function decodeCount(page) {
-  return page.evaluate(() => window.vaeStats.decodeMs.length);
+  return page.evaluate(() => window.vaeStats.decodes);
 }
 
 /** Waits until more than `n` images have been painted and the decode scheduler settled. */
 export async function waitForDecodesAfter(page, n, timeout = 30_000) {
-  await page.waitForFunction((k) => window.vaeStats.decodeMs.length > k, n, { timeout, polling: 20 });
+  await page.waitForFunction((k) => window.vaeStats.decodes > k, n, { timeout, polling: 20 });
   await settle(page);
 }
 
@@ -178,10 +181,10 @@ export async function settle(page, quietFrames = 6, timeout = 30_000) {
   await page.waitForFunction(
     (q) =>
       new Promise((resolve) => {
-        let last = window.vaeStats.decodeMs.length;
+        let last = window.vaeStats.decodes;
         let quiet = 0;
         const tick = () => {
-          const now = window.vaeStats.decodeMs.length;
+          const now = window.vaeStats.decodes;
           if (now === last) quiet++;
           else {
             quiet = 0;
