@@ -415,7 +415,7 @@ function switchToCpu(err) {
       stats.backend = 'CPU';
       document.body.dataset.backend = 'CPU';
       els.statusReason.textContent = `WebGPU stopped working (${why.replace(/\.$/, '')}); switched to the CPU.`;
-      showNotice('WebGPU stopped working.', `${why} Decoding continues on the CPU backend; your z and drawing are kept.`);
+      showNotice('WebGPU stopped working.', `${why[0].toUpperCase()}${why.slice(1)} Decoding continues on the CPU backend; your z and drawing are kept.`);
       renderStatus();
       requestDecode(performance.now());
       if (!pad.isEmpty) encoder.submit(null, performance.now());
@@ -473,11 +473,13 @@ async function mainIdle() {
 async function decodeInChunks(ex, zs, n) {
   const cpu = String(ex.backend) === 'CPU';
   const chunk = cpu ? 48 : 64;
+  // Fixed at the start: a model switch between chunks changes the page's latentDim, not this batch's.
+  const dim = zs.length / n;
   const out = new Float32Array(n * PIXELS);
   for (let start = 0; start < n; start += chunk) {
     await mainIdle();
     const m = Math.min(chunk, n - start);
-    out.set(await ex.decodeBatch(zs.subarray(start * latentDim, (start + m) * latentDim), m), start * PIXELS);
+    out.set(await ex.decodeBatch(zs.subarray(start * dim, (start + m) * dim), m), start * PIXELS);
     if (cpu) await new Promise((resolve) => setTimeout(resolve, 0));
   }
   return out;
@@ -485,12 +487,14 @@ async function decodeInChunks(ex, zs, n) {
 
 const traversalDecoder = new LatestScheduler({
   maxInFlight: 1,
-  run: async (zv) => {
-    const ex = explorer;
-    return { ex, zv, pixels: await decodeInChunks(ex, traversals.batchFor(zv), latentDim * STEPS) };
+  run: async (job) => {
+    if (job.ex !== explorer) return null; // queued for the model before a switch
+    const { ex, dim, value: zv } = job;
+    return { ex, zv, pixels: await decodeInChunks(ex, traversals.batchFor(zv), dim * STEPS) };
   },
-  apply: ({ ex, zv, pixels }) => {
-    if (ex !== explorer) return false; // from the model before a switch
+  apply: (res) => {
+    if (!res || res.ex !== explorer) return false; // from the model before a switch
+    const { zv, pixels } = res;
     if (pixels?.length !== latentDim * STEPS * PIXELS) {
       throw new Error(`the decoder returned ${pixels?.length ?? 'no'} values for ${latentDim * STEPS} traversal images`);
     }
@@ -520,9 +524,12 @@ function deferWhenSlow(submit, latencies) {
   let timer = 0;
   return (value) => {
     clearTimeout(timer);
+    // A job names the model it was made for: after a switch it is dropped, never decoded by
+    // a model with another latent size.
+    const job = { ex: explorer, dim: latentDim, value };
     const last = latencies[latencies.length - 1] ?? 0;
-    if (last <= SLOW_BATCH_MS) submit(value);
-    else timer = setTimeout(() => submit(value), REST_MS);
+    if (last <= SLOW_BATCH_MS) submit(job);
+    else timer = setTimeout(() => job.ex === explorer && submit(job), REST_MS);
   };
 }
 const traversalUpdate = deferWhenSlow((v) => traversalDecoder.submit(v), stats.traversalMs);
@@ -561,12 +568,14 @@ function gridPanel(grid, name) {
   stats.gridMs[name] = [];
   const scheduler = new LatestScheduler({
     maxInFlight: 1,
-    run: async (batch) => {
-      const ex = explorer;
-      return { ex, batch, pixels: await decodeInChunks(ex, batch, batch.length / latentDim) };
+    run: async (job) => {
+      if (job.ex !== explorer) return null; // queued for the model before a switch
+      const { ex, dim, value: batch } = job;
+      return { ex, batch, pixels: await decodeInChunks(ex, batch, batch.length / dim) };
     },
-    apply: ({ ex, batch, pixels }) => {
-      if (ex !== explorer) return false; // from the model before a switch
+    apply: (res) => {
+      if (!res || res.ex !== explorer) return false; // from the model before a switch
+      const { batch, pixels } = res;
       if (pixels?.length !== (batch.length / latentDim) * PIXELS) throw new Error(`the decoder returned ${pixels?.length ?? 'no'} values`);
       shown = batch;
       grid.paint(pixels);
@@ -583,7 +592,7 @@ function gridPanel(grid, name) {
     },
   });
   grid.onPick = (k, t) => shown && jumpTo(shown.subarray(k * latentDim, (k + 1) * latentDim), t);
-  const update = deferWhenSlow((batch) => explorer && scheduler.submit(batch), stats.gridMs[name]);
+  const update = deferWhenSlow((job) => job.ex && scheduler.submit(job), stats.gridMs[name]);
   busy.push(() => scheduler.inFlight);
   return { update };
 }
@@ -1047,9 +1056,20 @@ let currentEntry = null;
 async function fetchModel(entry) {
   const base = new URL(entry.path.endsWith('/') ? entry.path : `${entry.path}/`, indexUrl);
   const manifestUrl = new URL('manifest.json', base);
+  let failed = false;
   const progress = (n) => {
-    els.statusMain.textContent = `Backend: ${BACKEND_LABEL[requestedBackend]} — loading weights (${(n / 1e6).toFixed(1)} MB)…`;
+    // A download still running after the load failed must not overwrite the failure.
+    if (!failed) els.statusMain.textContent = `Backend: ${BACKEND_LABEL[requestedBackend]} — loading weights (${(n / 1e6).toFixed(1)} MB)…`;
   };
+  try {
+    return await startModel(entry, base, manifestUrl, progress);
+  } catch (err) {
+    failed = true;
+    throw err;
+  }
+}
+
+async function startModel(entry, base, manifestUrl, progress) {
   // The manifest and the weights (named "weights.bpk" by the contract) download in parallel.
   const defaultWeightsUrl = new URL('weights.bpk', base);
   const weightsPromise = fetchBytes(defaultWeightsUrl, 'the model weights', progress);

@@ -117,7 +117,7 @@ describe('broken bundles (CPU backend)', () => {
   for (const c of CASES) {
     test(`switching to a bundle with ${c.name}: the previous model stays active`, T, async () => {
       const { page, log } = session;
-      const select = page.getByLabel('Model');
+      const select = page.locator('#model-select');
       const [current, other] = await select.evaluate((el) => [el.value, [...el.options].map((o) => o.value).find((v) => v !== el.value)]);
       const route = fileRoute(other, c.file, c.body);
       await page.route(...route);
@@ -251,7 +251,7 @@ describe('bad values through the API and the page (CPU backend)', () => {
     await drawStrokes(page, ONE);
     await page.waitForFunction((k) => window.vaeStats.encodeMs.length > k, n, { timeout: 30_000 });
     await settle(page);
-    const input = await page.getByRole('img', { name: 'Encoder input', exact: true }).evaluate((c) => {
+    const input = await page.locator('#encoder-input').evaluate((c) => {
       const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       return { w: c.width, h: c.height, ink: Array.from({ length: c.width * c.height }, (_, i) => d[i * 4]) };
     });
@@ -328,7 +328,8 @@ describe('GPU faults (WebGPU)', () => {
       assert.ok(destroyed >= 1, 'the test found the WebGPU device');
       await page.waitForFunction(() => document.body.dataset.backend === 'CPU', null, { timeout: 60_000 });
       await settle(page);
-      assert.match(await page.locator('#notice').innerText(), /WebGPU stopped working.*lost.*kept/s);
+      // Whichever comes first: the device's lost promise, or a read that fails.
+      assert.match(await page.locator('#notice').innerText(), /WebGPU stopped working.*(device was lost|could not be read back).*kept/s);
       assert.equal(await page.getByRole('alert').isVisible(), false, 'no error left behind');
       assert.deepEqual(await sliderValues(page), z, 'z kept');
       assert.equal(await page.locator('#encoder-input').evaluate((c) => c.toDataURL()), drawing, 'drawing kept');
@@ -495,7 +496,7 @@ describe('soak (CPU backend)', () => {
     try {
       const { page, log } = s;
       const cdp = await page.context().newCDPSession(page);
-      const select = page.getByLabel('Model');
+      const select = page.locator('#model-select');
       const models = await select.evaluate((el) => [...el.options].map((o) => o.value));
       const rounds = Math.max(SOAK.drawings, SOAK.switches);
       const perRound = Math.ceil(SOAK.updates / rounds);
@@ -549,7 +550,7 @@ describe('soak (CPU backend)', () => {
       assert.ok(result.wasmGrowthMB < 10, `wasm memory grew ${result.wasmGrowthMB} MB after warm-up`);
       // 20 %, plus 0.5 ms: at ~2 ms a decode, one timer tick of noise is already 20 %.
       assert.ok(result.p95LastMs <= result.p95FirstMs * 1.2 + 0.5, `p95 latency: first 1,000 ${result.p95FirstMs} ms, last 1,000 ${result.p95LastMs} ms`);
-      assert.equal(await page.getByRole('alert').isVisible(), false, `no error: ${await page.getByRole('alert').textContent()}`);
+      assert.equal(await page.locator('#error').textContent(), '', 'no error shown');
       assert.deepEqual(log.pageErrors, []);
       assert.deepEqual(log.consoleErrors, []);
       assert.deepEqual(log.foreignRequests, [], 'no request to another origin');
@@ -573,7 +574,7 @@ describe('soak (WebGPU): GPU buffers are reused, not leaked', () => {
     try {
       const { page, log } = s;
       assert.equal(await page.evaluate(() => document.body.dataset.backend), 'WebGPU');
-      const select = page.getByLabel('Model');
+      const select = page.locator('#model-select');
       const models = await select.evaluate((el) => [...el.options].map((o) => o.value));
       const live = () => page.evaluate(() => ({ ...window.__gpuBuffersForTests }));
       const cycle = async () => {
