@@ -26,6 +26,15 @@ pub fn start() {
     console_error_panic_hook::set_once();
 }
 
+/// Returns the GPU memory of freed explorers to the browser. burn keeps freed pages pooled for
+/// reuse; after a model switch the old model's pages are not needed again.
+#[wasm_bindgen(js_name = releaseGpuMemory)]
+pub fn release_gpu_memory() {
+    if let Some((device, _)) = WEBGPU.with_borrow(|d| d.clone()) {
+        device.memory_cleanup();
+    }
+}
+
 thread_local! {
     /// burn's wgpu runtime can be initialised once per page; later explorers reuse it.
     static WEBGPU: RefCell<Option<(Device, String)>> = const { RefCell::new(None) };

@@ -46,10 +46,12 @@ fn weights(data: &[u8]) -> bool {
     load_model(&manifest, data.to_vec(), &Device::flex()).is_ok()
 }
 
+/// A fuzz target's body: true when the input was accepted.
+type Target = fn(&[u8]) -> bool;
+
 #[test]
 fn fuzz_seeds_load_and_regressions_fail_cleanly() {
-    let targets: [(&str, fn(&[u8]) -> bool); 3] =
-        [("idx", idx), ("manifest", manifest), ("weights", weights)];
+    let targets: [(&str, Target); 3] = [("idx", idx), ("manifest", manifest), ("weights", weights)];
     for (target, run) in targets {
         let seeds = inputs("seeds", target);
         assert!(!seeds.is_empty(), "fuzz/seeds/{target} is empty");

@@ -1096,7 +1096,7 @@ async function startModel(entry, base, manifestUrl, progress) {
   }
   const dim = Number(ex.latentDim) || Number(parsed.latent_dim) || parsed.latent?.length || 0;
   if (!(dim > 0)) throw new Error('The model reports no latent dimensions.');
-  return { entry, manifest: parsed, manifestText, weights, ex, Explorer: mod.Explorer, dim };
+  return { entry, manifest: parsed, manifestText, weights, ex, Explorer: mod.Explorer, releaseGpuMemory: mod.releaseGpuMemory, dim };
 }
 
 /** Makes a started model the page's model: sliders, map, strips, grids; z from the address on first load. */
@@ -1106,7 +1106,7 @@ function activate(m, { fromUrl }) {
   manifest = m.manifest;
   currentEntry = m.entry;
   latentDim = m.dim;
-  loaded = { Explorer: m.Explorer, manifestText: m.manifestText, weights: m.weights };
+  loaded = { Explorer: m.Explorer, manifestText: m.manifestText, weights: m.weights, releaseGpuMemory: m.releaseGpuMemory };
   stats.backend = String(ex.backend);
   els.modelInfo.textContent = describeModel(manifest, m.entry);
   els.modelSelect.value = m.entry.name;
@@ -1153,7 +1153,10 @@ function activate(m, { fromUrl }) {
 function retire(ex) {
   const started = performance.now();
   const poll = () => {
-    if (busy.every((count) => count() === 0) || performance.now() - started > 60_000) ex.free();
+    if (busy.every((count) => count() === 0) || performance.now() - started > 60_000) {
+      ex.free();
+      loaded?.releaseGpuMemory?.();
+    }
     else setTimeout(poll, 200);
   };
   setTimeout(poll, 200);

@@ -124,6 +124,8 @@ describe('broken bundles (CPU backend)', () => {
       try {
         const sliderCount = (await sliderValues(page)).length;
         await select.selectOption(other);
+        // The select is disabled while the switch runs; the alert before it may be a stale one.
+        await page.waitForFunction(() => !document.getElementById('model-select').disabled, null, { timeout: 60_000 });
         const text = await waitForAlert(page);
         assert.match(text, /Could not switch to .*The previous model stays active\./s, text);
         await assertReadable(page, log, text, c);
@@ -276,26 +278,38 @@ function recordDevices() {
   };
 }
 
-/** Init script: counts live GPU buffers (created and not destroyed) and their bytes. */
+/**
+ * Init script: counts the GPU buffers still alive (created, and neither destroyed nor garbage
+ * collected; wgpu lets the browser collect a dropped buffer rather than destroying it) and
+ * their bytes.
+ */
 function countBuffers() {
   const counts = { created: 0, live: 0, liveBytes: 0 };
   window.__gpuBuffersForTests = counts;
-  const destroyed = new WeakSet();
+  const gone = new Set();
+  const release = (id, size) => {
+    if (gone.has(id)) return;
+    gone.add(id);
+    counts.live--;
+    counts.liveBytes -= size;
+  };
+  const collected = new FinalizationRegistry(({ id, size }) => release(id, size));
+  const ids = new WeakMap();
   const createBuffer = GPUDevice.prototype.createBuffer;
   GPUDevice.prototype.createBuffer = function (descriptor) {
     const buffer = createBuffer.call(this, descriptor);
-    counts.created++;
+    const id = ++counts.created;
+    const size = Number(descriptor.size);
+    ids.set(buffer, { id, size });
+    collected.register(buffer, { id, size });
     counts.live++;
-    counts.liveBytes += Number(descriptor.size);
+    counts.liveBytes += size;
     return buffer;
   };
   const destroy = GPUBuffer.prototype.destroy;
   GPUBuffer.prototype.destroy = function () {
-    if (!destroyed.has(this)) {
-      destroyed.add(this);
-      counts.live--;
-      counts.liveBytes -= Number(this.size);
-    }
+    const info = ids.get(this);
+    if (info) release(info.id, info.size);
     return destroy.call(this);
   };
 }
@@ -576,7 +590,15 @@ describe('soak (WebGPU): GPU buffers are reused, not leaked', () => {
       assert.equal(await page.evaluate(() => document.body.dataset.backend), 'WebGPU');
       const select = page.locator('#model-select');
       const models = await select.evaluate((el) => [...el.options].map((o) => o.value));
-      const live = () => page.evaluate(() => ({ ...window.__gpuBuffersForTests }));
+      const cdp = await page.context().newCDPSession(page);
+      const live = async () => {
+        // Collected buffers are counted by finalizers, which run after a collection.
+        for (let k = 0; k < 3; k++) {
+          await cdp.send('HeapProfiler.collectGarbage');
+          await page.waitForTimeout(200);
+        }
+        return page.evaluate(() => ({ ...window.__gpuBuffersForTests }));
+      };
       const cycle = async () => {
         for (let i = 0; i < models.length; i++) {
           await updates(page, 20, i);
@@ -587,12 +609,13 @@ describe('soak (WebGPU): GPU buffers are reused, not leaked', () => {
         await settle(page);
         await page.waitForTimeout(1500); // retired models are freed
       };
-      await cycle();
-      await cycle();
-      const warm = await live();
-      for (let k = 0; k < 3; k++) await cycle();
-      const end = await live();
-      console.log(JSON.stringify({ gpuBuffers: { warm, end } }));
+      const after = [];
+      for (let k = 0; k < 8; k++) {
+        await cycle();
+        after.push(await live());
+      }
+      console.log(JSON.stringify({ gpuBuffers: after }));
+      const [warm, end] = [after[2], after[after.length - 1]];
       assert.ok(end.liveBytes <= warm.liveBytes * 1.05 + (1 << 20), `live GPU bytes ${warm.liveBytes} → ${end.liveBytes}`);
       assert.ok(end.live <= warm.live + 16, `live GPU buffers ${warm.live} → ${end.live}`);
       assert.deepEqual(log.pageErrors, []);
