@@ -114,28 +114,17 @@ impl VaeConfig {
         let mut channels = vec![1];
         channels.extend(&self.channels);
         let last = *widths.last().unwrap_or(&flat);
-        let mlp: usize = widths
-            .windows(2)
-            .map(|w| linear(w[0], w[1]))
-            .fold(0, usize::saturating_add);
-        let convs: usize = channels
-            .windows(2)
-            .map(|c| conv(c[0], c[1]))
-            .fold(0, usize::saturating_add);
-        // Encoder and decoder mirror each other; the decoder's layers have the other bias sizes.
-        let decoder_mlp: usize = widths
-            .windows(2)
-            .map(|w| linear(w[1], w[0]))
-            .fold(0, usize::saturating_add);
-        let deconvs: usize = channels
-            .windows(2)
-            .map(|c| conv(c[1], c[0]))
-            .fold(0, usize::saturating_add);
+        // Encoder and decoder mirror each other: each pair of sizes is a layer both ways (the
+        // decoder's biases have the other size).
+        let both_ways = |sizes: &[usize], layer: &dyn Fn(usize, usize) -> usize| {
+            sizes
+                .windows(2)
+                .map(|p| layer(p[0], p[1]).saturating_add(layer(p[1], p[0])))
+                .fold(0, usize::saturating_add)
+        };
         [
-            mlp,
-            convs,
-            decoder_mlp,
-            deconvs,
+            both_ways(&widths, &linear),
+            both_ways(&channels, &conv),
             linear(last, self.latent_dim).saturating_mul(2),
             linear(self.latent_dim, last),
         ]

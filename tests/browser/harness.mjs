@@ -2,6 +2,7 @@
 // process, headless Chromium with or without WebGPU, and small page helpers.
 
 import { spawn } from 'node:child_process';
+import { before, after } from 'node:test';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -71,6 +72,21 @@ export async function launchBrowser({ webgpu = false } = {}) {
   const args = [...BASE_ARGS];
   if (webgpu) args.push('--enable-unsafe-webgpu');
   return chromium.launch({ executablePath: CHROMIUM, args, timeout: 60_000 });
+}
+
+/**
+ * One browser for the enclosing describe block: launched before its tests, closed after them.
+ * Returns a getter (the browser exists only once `before` has run).
+ */
+export function browserForSuite({ webgpu = false } = {}) {
+  let browser;
+  before(async () => {
+    browser = await launchBrowser({ webgpu });
+  }, { timeout: 180_000 });
+  after(async () => {
+    await browser?.close();
+  });
+  return () => browser;
 }
 
 /**

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import {
   startServer,
   launchBrowser,
+  browserForSuite,
   openPage,
   waitForAlert,
   decodedPixels,
@@ -315,16 +316,10 @@ function countBuffers() {
 }
 
 describe('GPU faults (WebGPU)', () => {
-  let browser;
-  before(async () => {
-    browser = await launchBrowser({ webgpu: true });
-  }, LOAD);
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = browserForSuite({ webgpu: true });
 
   test('GPUDevice.destroy() mid-session: the page switches to the CPU, says so, keeps z and the drawing', T, async () => {
-    const s = await openPage(browser, server, '?backend=webgpu', { readyTimeout: 150_000, init: recordDevices });
+    const s = await openPage(browser(), server, '?backend=webgpu', { readyTimeout: 150_000, init: recordDevices });
     try {
       const { page, log } = s;
       assert.equal(await page.evaluate(() => document.body.dataset.backend), 'WebGPU');
@@ -361,7 +356,7 @@ describe('GPU faults (WebGPU)', () => {
   });
 
   test('an adapter that cannot create a device: CPU backend with a notice, no alert', T, async () => {
-    const s = await openPage(browser, server, '?backend=webgpu', {
+    const s = await openPage(browser(), server, '?backend=webgpu', {
       init: () => {
         GPUAdapter.prototype.requestDevice = () => Promise.reject(new DOMException('device creation failed (simulated)', 'OperationError'));
       },
@@ -382,16 +377,10 @@ describe('GPU faults (WebGPU)', () => {
 // ---------------------------------------------------------------- hostile bursts
 
 describe('hostile bursts (CPU backend)', () => {
-  let browser;
-  before(async () => {
-    browser = await launchBrowser({ webgpu: false });
-  }, LOAD);
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = browserForSuite({ webgpu: false });
 
   test('1,000 input events in a second: coalesced, no long task over 100 ms, final image = decode(final z)', T, async () => {
-    const s = await openPage(browser, server, '?backend=cpu');
+    const s = await openPage(browser(), server, '?backend=cpu');
     try {
       const { page } = s;
       await page.waitForFunction(() => window.vaeStats.traversalMs.length > 0, null, { timeout: 60_000 });
@@ -497,16 +486,10 @@ async function memory(page, cdp) {
 }
 
 describe('soak (CPU backend)', () => {
-  let browser;
-  before(async () => {
-    browser = await launchBrowser({ webgpu: false });
-  }, LOAD);
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = browserForSuite({ webgpu: false });
 
   test(`${SOAK.updates} slider updates, ${SOAK.drawings} drawings, ${SOAK.switches} model switches: flat memory, steady latency, no error`, { timeout: 3_600_000 }, async () => {
-    const s = await openPage(browser, server, '?backend=cpu');
+    const s = await openPage(browser(), server, '?backend=cpu');
     try {
       const { page, log } = s;
       const cdp = await page.context().newCDPSession(page);
@@ -575,16 +558,10 @@ describe('soak (CPU backend)', () => {
 });
 
 describe('soak (WebGPU): GPU buffers are reused, not leaked', () => {
-  let browser;
-  before(async () => {
-    browser = await launchBrowser({ webgpu: true });
-  }, LOAD);
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = browserForSuite({ webgpu: true });
 
   test('slider updates and model switches keep the live GPU buffers flat after warm-up', { timeout: 900_000 }, async () => {
-    const s = await openPage(browser, server, '?backend=webgpu', { readyTimeout: 150_000, init: countBuffers });
+    const s = await openPage(browser(), server, '?backend=webgpu', { readyTimeout: 150_000, init: countBuffers });
     try {
       const { page, log } = s;
       assert.equal(await page.evaluate(() => document.body.dataset.backend), 'WebGPU');
