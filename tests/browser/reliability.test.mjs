@@ -545,8 +545,9 @@ describe('soak (CPU backend)', () => {
       assert.equal(latencies.length, SOAK.updates);
       assert.ok(result.jsHeapGrowthMB < 10, `JS heap grew ${result.jsHeapGrowthMB} MB after warm-up`);
       assert.ok(result.wasmGrowthMB < 10, `wasm memory grew ${result.wasmGrowthMB} MB after warm-up`);
-      // 20 %, plus 0.5 ms: at ~2 ms a decode, one timer tick of noise is already 20 %.
-      assert.ok(result.p95LastMs <= result.p95FirstMs * 1.2 + 0.5, `p95 latency: first 1,000 ${result.p95FirstMs} ms, last 1,000 ${result.p95LastMs} ms`);
+      // 20 %, plus 2 ms of noise floor: the p95 here is the wait behind one 48-image side-panel
+      // chunk (~15 ms), which varies by a few ms from run to run on these machines.
+      assert.ok(result.p95LastMs <= result.p95FirstMs * 1.2 + 2, `p95 latency: first 1,000 ${result.p95FirstMs} ms, last 1,000 ${result.p95LastMs} ms`);
       assert.equal(await page.locator('#error').textContent(), '', 'no error shown');
       assert.deepEqual(log.pageErrors, []);
       assert.deepEqual(log.consoleErrors, []);
