@@ -151,17 +151,16 @@ impl Explorer {
         // Bernoulli means are in [0, 1]. A GPU that computes garbage raises no error of its own
         // (seen with rejected shaders), so the numbers are the check.
         let bad = images
-            .to_vec()
-            .into_iter()
+            .iter()
             .enumerate()
-            .find(|(_, v)| !(0.0..=1.0).contains(v));
+            .find(|(_, v)| !(0.0..=1.0).contains(*v));
         if let Some((i, v)) = bad {
             return Err(js_error(format!(
                 "the {} backend computed an invalid pixel ({v} at {i}; Bernoulli means lie in [0, 1])",
                 self.backend
             )));
         }
-        Ok(images)
+        Ok(Float32Array::from(&images[..]))
     }
 
     /// Uploads `values`, runs one trivial kernel (×1) and reads the result back: the fixed cost
@@ -176,7 +175,10 @@ impl Explorer {
             (f32::MIN, f32::MAX),
         )?;
         let n = values.len();
-        read(Tensor::<2>::from_data(TensorData::new(values, [1, n]), &self.device) * 1.0).await
+        let values =
+            read(Tensor::<2>::from_data(TensorData::new(values, [1, n]), &self.device) * 1.0)
+                .await?;
+        Ok(Float32Array::from(&values[..]))
     }
 
     /// Encodes a 28×28 image (0 = background, 1 = ink) to the posterior's `{mu, logVar}`.
@@ -185,8 +187,8 @@ impl Explorer {
         let x = Tensor::<2>::from_data(TensorData::new(pixels, [1, self.pixels]), &self.device);
         let (mu, log_var) = self.vae.encoder.forward(x);
         let encoding = Encoding {
-            mu: read(mu).await?.to_vec(),
-            log_var: read(log_var).await?.to_vec(),
+            mu: read(mu).await?,
+            log_var: read(log_var).await?,
         };
         serde_wasm_bindgen::to_value(&encoding).map_err(js_error)
     }
@@ -231,7 +233,7 @@ fn check_input(
 }
 
 /// The one way tensors come back to JS: an async read, never a blocking one.
-async fn read(tensor: Tensor<2>) -> Result<Float32Array, JsError> {
+async fn read(tensor: Tensor<2>) -> Result<Vec<f32>, JsError> {
     let data = tensor.into_data_async().await.map_err(|e| {
         // burn chains causes and a backtrace note; the innermost cause is the one that says why.
         let full = format!("{e:?}");
@@ -239,10 +241,8 @@ async fn read(tensor: Tensor<2>) -> Result<Float32Array, JsError> {
         let cause = cause.split("Backtrace:").next().unwrap_or(cause).trim();
         js_error(format!("the result could not be read back ({cause})"))
     })?;
-    let values = data
-        .as_slice::<f32>()
-        .map_err(|e| js_error(format!("unexpected tensor data: {e:?}")))?;
-    Ok(Float32Array::from(values))
+    data.try_into_vec::<f32>()
+        .map_err(|e| js_error(format!("unexpected tensor data: {e:?}")))
 }
 
 async fn pick_device(choice: Choice) -> Result<(Device, &'static str, String, String), JsError> {
