@@ -9,7 +9,7 @@ RUST_SOURCES := $(wildcard src/*.rs) Cargo.toml Cargo.lock
 VAE := target/native/vae
 
 .PHONY: serve test setup setup-browser wasm lint rust-test browser-test models model model-2d \
-  bench-train eval measure fuzz fuzz-ci soak clean
+  bench bench-train eval measure fuzz fuzz-ci soak clean
 
 serve: setup $(PKG)
 	PORT=$(PORT) node scripts/serve.mjs
@@ -80,6 +80,16 @@ fuzz-ci:
 soak: setup-browser $(PKG)
 	SOAK_UPDATES=10000 SOAK_DRAWINGS=200 SOAK_SWITCHES=200 \
 	  node --test --test-concurrency=1 --test-name-pattern=soak tests/browser/reliability.test.mjs
+
+# Decoder speed: ours (WebGPU, CPU) against TF.js, ONNX Runtime Web, hand WGSL and plain JS, on
+# the default model's weights, in one headless Chromium session -> bench/results.json.
+BENCH_MODEL ?= $(shell node -p "require('./models/index.json').models[0].name")
+bench: setup $(PKG) $(VAE)
+	@scripts/setup.sh --bench
+	mkdir -p bench/out
+	$(VAE) export-decoder --model models/$(BENCH_MODEL) --out bench/out/decoder.json
+	bench/.venv/bin/python bench/export_onnx.py bench/out/decoder.json bench/out/decoder.onnx
+	node bench/run.mjs --model $(BENCH_MODEL)
 
 # Sizes, cold start and decode latency on both backends, in headless Chromium.
 measure: setup-browser $(PKG)

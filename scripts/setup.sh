@@ -4,6 +4,8 @@
 #   scripts/setup.sh            toolchain for building and serving the page
 #   scripts/setup.sh --browser  also headless Chromium for the browser tests
 #   scripts/setup.sh --fuzz     also the nightly toolchain and cargo-fuzz
+#   scripts/setup.sh --bench    also Chromium, the benchmark's npm packages (bench/) and a
+#                               Python venv with onnx (bench/.venv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,7 +48,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
+if { [ "${1:-}" = "--browser" ] || [ "${1:-}" = "--bench" ]; } && [ ! -x /usr/bin/chromium ]; then
   apt_install chromium chromium-driver fonts-dejavu-core
 fi
 if [ "${1:-}" = "--fuzz" ]; then
@@ -58,6 +60,22 @@ if [ "${1:-}" = "--fuzz" ]; then
   if ! cargo fuzz --version >/dev/null 2>&1; then
     say "installing cargo-fuzz; takes a minute or two once"
     cargo install cargo-fuzz --quiet
+  fi
+fi
+if [ "${1:-}" = "--bench" ]; then
+  # TensorFlow.js and ONNX Runtime Web: benchmark dependencies only, never served to the page.
+  if [ ! -f bench/node_modules/.package-lock.json ] || [ bench/package-lock.json -nt bench/node_modules/.package-lock.json ]; then
+    say "npm ci in bench/"
+    (cd bench && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  # Python's onnx package builds the ONNX file from the bundle's decoder weights.
+  if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    apt_install python3 python3-venv
+  fi
+  if ! bench/.venv/bin/python -c 'import onnx, numpy' 2>/dev/null; then
+    say "creating bench/.venv with onnx and numpy"
+    python3 -m venv bench/.venv
+    bench/.venv/bin/pip install --quiet --disable-pip-version-check onnx==1.23.2 numpy
   fi
 fi
 exit 0

@@ -107,6 +107,16 @@ enum Command {
         #[arg(long, default_value_t = 10_000)]
         is_images: usize,
     },
+    /// Write a bundle's decoder as plain numbers (JSON) for other runtimes: the benchmark
+    /// runs it in TensorFlow.js, ONNX Runtime Web, hand-written WGSL and plain JS.
+    ExportDecoder {
+        /// Bundle folder.
+        #[arg(long)]
+        model: PathBuf,
+        /// JSON file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Describe a bundle in words.
     Inspect {
         /// Bundle folder.
@@ -311,6 +321,32 @@ fn execute(command: Command) -> Result<(), String> {
                     );
                 }
             }
+            Ok(())
+        }
+        Command::ExportDecoder { model, out } => {
+            let device = burn::tensor::Device::flex();
+            let (manifest, vae) =
+                bundle::read_bundle(&model, &device).map_err(|e| e.to_string())?;
+            let layers = vae.decoder.dense_layers().ok_or_else(|| {
+                format!(
+                    "{}: only fully connected decoders can be exported, this one is convolutional",
+                    model.display()
+                )
+            })?;
+            let json = serde_json::json!({
+                "model": manifest.name,
+                "latent_dim": manifest.latent_dim,
+                "pixels": manifest.config().pixels(),
+                "layers": layers,
+            });
+            let text = serde_json::to_string(&json).map_err(|e| e.to_string())?;
+            vae_explorer::fsio::write_atomic(&out, text.as_bytes())?;
+            println!(
+                "{}: {} layers → {}",
+                manifest.name,
+                layers.len(),
+                out.display()
+            );
             Ok(())
         }
         Command::Inspect { model } => {

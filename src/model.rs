@@ -287,6 +287,45 @@ impl Decoder {
     pub fn forward(&self, z: Tensor<2>) -> Tensor<2> {
         sigmoid(self.logits(z))
     }
+
+    /// The fully connected decoder as plain numbers, input side first: each layer computes
+    /// `act(h · W + b)` with `W` row-major `[inputs, outputs]`, ReLU between layers and the
+    /// sigmoid last. For other runtimes (the benchmark); `None` for a convolutional decoder.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn dense_layers(&self) -> Option<Vec<DenseLayer>> {
+        if !self.deconvs.is_empty() {
+            return None;
+        }
+        let last = self.layers.len();
+        let layers = self.layers.iter().chain(std::iter::once(&self.output));
+        let values = |t: Tensor<1>| t.into_data().try_into_vec_as::<f32>().ok();
+        layers
+            .enumerate()
+            .map(|(i, layer)| {
+                let [inputs, outputs] = layer.weight.val().dims();
+                Some(DenseLayer {
+                    inputs,
+                    outputs,
+                    activation: if i < last { "relu" } else { "sigmoid" },
+                    weight: values(layer.weight.val().flatten(0, 1))?,
+                    bias: values(layer.bias.as_ref()?.val())?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// One fully connected layer of the decoder, exported by [`Decoder::dense_layers`].
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Debug, serde::Serialize)]
+pub struct DenseLayer {
+    pub inputs: usize,
+    pub outputs: usize,
+    /// "relu" or "sigmoid".
+    pub activation: &'static str,
+    /// Row-major `[inputs, outputs]`.
+    pub weight: Vec<f32>,
+    pub bias: Vec<f32>,
 }
 
 /// The variational autoencoder: an encoder and a decoder.
@@ -377,6 +416,50 @@ mod tests {
         let image = vae.decoder.forward(out.z);
         assert_eq!(image.dims(), [5, 784]);
         assert!(values(image).iter().all(|p| (0.0..=1.0).contains(p)));
+    }
+
+    #[test]
+    fn exported_dense_layers_compute_the_decoder() {
+        let vae = VaeConfig::new(3, vec![16, 8]).init(&device());
+        let layers = vae.decoder.dense_layers().expect("an MLP decoder exports");
+        let shapes: Vec<_> = layers
+            .iter()
+            .map(|l| (l.inputs, l.outputs, l.activation))
+            .collect();
+        assert_eq!(
+            shapes,
+            [(3, 8, "relu"), (8, 16, "relu"), (16, 784, "sigmoid")]
+        );
+        // The plain-number decoder gives what burn's forward pass gives.
+        let z = [0.5f32, -1.25, 2.0];
+        let mut h = z.to_vec();
+        for l in &layers {
+            h = (0..l.outputs)
+                .map(|j| {
+                    let s: f32 = l.bias[j]
+                        + (0..l.inputs)
+                            .map(|k| h[k] * l.weight[k * l.outputs + j])
+                            .sum::<f32>();
+                    if l.activation == "relu" {
+                        s.max(0.0)
+                    } else {
+                        1.0 / (1.0 + (-s).exp())
+                    }
+                })
+                .collect();
+        }
+        let z = Tensor::<2>::from_data(TensorData::new(z.to_vec(), [1, 3]), &device());
+        let want = values(vae.decoder.forward(z));
+        let err = h
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max);
+        assert!(err < 1e-5, "max abs error {err}");
+        let conv = VaeConfig::new(3, vec![])
+            .with_channels(vec![4])
+            .init(&device());
+        assert!(conv.decoder.dense_layers().is_none());
     }
 
     #[test]

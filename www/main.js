@@ -552,6 +552,8 @@ els.orderSelect.addEventListener('change', () => {
 
 /** In-flight counts of every scheduler: a replaced model is freed once they are all 0. */
 const busy = [() => decoder.inFlight, () => encoder.inFlight, () => traversalDecoder.inFlight];
+/** Work queued or running anywhere (tests wait for 0 before comparing state). */
+stats.busy = () => busy.reduce((n, count) => n + count(), 0) + [decoder, encoder].filter((s) => s.hasPending).length;
 
 const POSTERIOR_SAMPLES = 9;
 

@@ -192,7 +192,7 @@ export async function waitForDecodesAfter(page, n, timeout = 30_000) {
   await settle(page);
 }
 
-/** Waits until the painted-image count stops changing for a few frames. */
+/** Waits until the painted-image count stops changing for a few frames and no work is queued or running. */
 export async function settle(page, quietFrames = 6, timeout = 30_000) {
   await page.waitForFunction(
     (q) =>
@@ -201,7 +201,8 @@ export async function settle(page, quietFrames = 6, timeout = 30_000) {
         let quiet = 0;
         const tick = () => {
           const now = window.vaeStats.decodes;
-          if (now === last) quiet++;
+          // An encode or a decode still running would change the state after we return.
+          if (now === last && !(window.vaeStats.busy?.() > 0)) quiet++;
           else {
             quiet = 0;
             last = now;

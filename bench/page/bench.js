@@ -1,0 +1,349 @@
+// The decoder benchmark, one runtime per page: window.runBench(config) loads the runtime,
+// decodes the same latent vectors at each batch size, checks every output against a
+// float64 reference, and times full decodes (z in → pixels back in JS).
+//
+// Every runtime runs the decoder of the same bundle with the same weights:
+//   ours      the wasm API the page uses (burn; WebGPU or CPU backend)
+//   tfjs      TensorFlow.js (webgpu, webgl, wasm)
+//   ort       ONNX Runtime Web (webgpu, wasm), on the ONNX file made by bench/export_onnx.py
+//   wgsl      a hand-written WGSL decoder: the floor on this adapter
+//   js        plain JS, float32
+
+const log = (line) => {
+  document.getElementById('log').textContent += `${line}\n`;
+};
+
+/** Seeded N(0, I) latent vectors (mulberry32 + Box–Muller), so every runtime decodes the same z. */
+function latentBatch(n, dim, seed) {
+  let a = seed >>> 0;
+  const uniform = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const z = new Float32Array(n * dim);
+  for (let i = 0; i < z.length; i++) {
+    const u = Math.max(uniform(), 1e-12);
+    z[i] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform());
+  }
+  return z;
+}
+
+const activate = (act, v) => (act === 'relu' ? Math.max(v, 0) : 1 / (1 + Math.exp(-v)));
+
+/** The reference: float64 sums, no shortcuts. */
+function referenceDecode(layers, z, n) {
+  let h = Float64Array.from(z);
+  for (const { inputs, outputs, weight, bias, activation } of layers) {
+    const out = new Float64Array(n * outputs);
+    for (let b = 0; b < n; b++) {
+      for (let j = 0; j < outputs; j++) {
+        let s = bias[j];
+        for (let k = 0; k < inputs; k++) s += h[b * inputs + k] * weight[k * outputs + j];
+        out[b * outputs + j] = activate(activation, s);
+      }
+    }
+    h = out;
+  }
+  return h;
+}
+
+/** Plain JS in float32, loop order chosen for the cache (row of W inner). */
+function jsDecode(layers, z, n) {
+  let h = z;
+  for (const { inputs, outputs, weight, bias, activation } of layers) {
+    const out = new Float32Array(n * outputs);
+    for (let b = 0; b < n; b++) {
+      const o = b * outputs;
+      out.set(bias, o);
+      for (let k = 0; k < inputs; k++) {
+        const hk = h[b * inputs + k];
+        if (hk === 0) continue; // after a ReLU about half the inputs are 0
+        const row = k * outputs;
+        for (let j = 0; j < outputs; j++) out[o + j] += hk * weight[row + j];
+      }
+      for (let j = o; j < o + outputs; j++) out[j] = activate(activation, out[j]);
+    }
+    h = out;
+  }
+  return h;
+}
+
+function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    const s = document.createElement('script');
+    s.src = src;
+    s.onload = resolve;
+    s.onerror = () => reject(new Error(`cannot load ${src}`));
+    document.head.append(s);
+  });
+}
+
+const VENDOR = '/vendor';
+
+// ---------------------------------------------------------------- runtimes
+
+const runtimes = {
+  async ours({ backend, model }) {
+    const { default: init, Explorer } = await import('/pkg/vae_explorer.js');
+    await init();
+    const [manifest, weights] = await Promise.all([
+      fetch(`/models/${model}/manifest.json`).then((r) => r.text()),
+      fetch(`/models/${model}/weights.bpk`).then((r) => r.arrayBuffer()),
+    ]);
+    const ex = await Explorer.create(manifest, new Uint8Array(weights), backend);
+    const want = backend === 'webgpu' ? 'WebGPU' : 'CPU';
+    if (ex.backend !== want) throw new Error(`asked for ${want}, got ${ex.backend}: ${ex.backendReason}`);
+    return {
+      version: 'vae-explorer (burn 0.22.1)',
+      detail: ex.adapter || 'burn-flex, 1 thread',
+      decode: (z, n) => ex.decodeBatch(z, n),
+    };
+  },
+
+  async tfjs({ backend, threads, layers, latent }) {
+    await loadScript(`${VENDOR}/@tensorflow/tfjs/dist/tf.min.js`);
+    const tf = globalThis.tf;
+    if (backend === 'webgpu') await loadScript(`${VENDOR}/@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.min.js`);
+    if (backend === 'wasm') {
+      await loadScript(`${VENDOR}/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js`);
+      tf.wasm.setWasmPaths(`${VENDOR}/@tensorflow/tfjs-backend-wasm/dist/`);
+      tf.wasm.setThreadsCount(threads);
+    }
+    if (!(await tf.setBackend(backend))) throw new Error(`TF.js backend ${backend} did not start`);
+    await tf.ready();
+    const params = layers.map((l) => ({
+      w: tf.tensor2d(l.weight, [l.inputs, l.outputs]),
+      b: tf.tensor1d(l.bias),
+      act: l.activation,
+    }));
+    return {
+      version: `@tensorflow/tfjs ${tf.version.tfjs}`,
+      detail: backend === 'wasm' ? `${tf.wasm.getThreadsCount?.() ?? threads} thread(s)` : '',
+      async decode(z, n) {
+        const y = tf.tidy(() =>
+          params.reduce((h, { w, b, act }) => {
+            const pre = tf.add(tf.matMul(h, w), b);
+            return act === 'relu' ? tf.relu(pre) : tf.sigmoid(pre);
+          }, tf.tensor2d(z, [n, latent])),
+        );
+        const data = await y.data();
+        y.dispose();
+        return data;
+      },
+    };
+  },
+
+  async ort({ backend, threads }) {
+    const ort = await import(`${VENDOR}/onnxruntime-web/dist/ort.all.min.mjs`);
+    ort.env.wasm.wasmPaths = `${VENDOR}/onnxruntime-web/dist/`;
+    ort.env.wasm.numThreads = threads;
+    const bytes = new Uint8Array(await (await fetch('/out/decoder.onnx')).arrayBuffer());
+    const session = await ort.InferenceSession.create(bytes, { executionProviders: [backend] });
+    return {
+      version: `onnxruntime-web ${ort.env.versions?.web ?? '?'}`,
+      detail: backend === 'wasm' ? `${threads} thread(s)` : '',
+      async decode(z, n) {
+        const out = await session.run({ z: new ort.Tensor('float32', z, [n, z.length / n]) });
+        return out.pixels.getData ? await out.pixels.getData() : out.pixels.data;
+      },
+    };
+  },
+
+  async js({ layers }) {
+    return { version: 'plain JS (float32)', detail: '', decode: async (z, n) => jsDecode(layers, z, n) };
+  },
+
+  async wgsl({ layers, batches }) {
+    return handWgsl(layers, Math.max(...batches));
+  },
+};
+
+// ---------------------------------------------------------------- hand-written WGSL
+
+// One invocation computes 4 outputs (a vec4 of W's row) for 4 batch rows: each W load serves
+// 4 rows, each h load 4 outputs. W is row-major [inputs, outputs], so neighbouring invocations
+// read neighbouring memory.
+const SHADER = /* wgsl */ `
+struct Params { batch: u32, inputs: u32, outputs4: u32, act: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> h: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> out: array<vec4<f32>>;
+
+const ROWS = 4u;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+  let j = g.x;
+  if (j >= p.outputs4) { return; }
+  let b0 = g.y * ROWS;
+  var acc: array<vec4<f32>, 4>;
+  for (var r = 0u; r < ROWS; r++) { acc[r] = bias[j]; }
+  var base: array<u32, 4>;
+  for (var r = 0u; r < ROWS; r++) { base[r] = min(b0 + r, p.batch - 1u) * p.inputs; }
+  for (var k = 0u; k < p.inputs; k++) {
+    let wk = w[k * p.outputs4 + j];
+    for (var r = 0u; r < ROWS; r++) { acc[r] += h[base[r] + k] * wk; }
+  }
+  for (var r = 0u; r < ROWS; r++) {
+    let b = b0 + r;
+    if (b < p.batch) {
+      var v = acc[r];
+      if (p.act == 0u) { v = max(v, vec4<f32>(0.0)); } else { v = 1.0 / (1.0 + exp(-v)); }
+      out[b * p.outputs4 + j] = v;
+    }
+  }
+}`;
+
+async function handWgsl(layers, maxBatch) {
+  if (!navigator.gpu) throw new Error('no WebGPU in this browser');
+  const adapter = await navigator.gpu.requestAdapter();
+  if (!adapter) throw new Error('no WebGPU adapter');
+  const device = await adapter.requestDevice();
+  const S = GPUBufferUsage;
+  const buffer = (size, usage, data) => {
+    const b = device.createBuffer({ size: Math.max(16, size), usage, mappedAtCreation: !!data });
+    if (data) {
+      new Float32Array(b.getMappedRange()).set(data);
+      b.unmap();
+    }
+    return b;
+  };
+  const latent = layers[0].inputs;
+  const pipeline = device.createComputePipeline({
+    layout: 'auto',
+    compute: { module: device.createShaderModule({ code: SHADER }), entryPoint: 'main' },
+  });
+  const input = buffer(maxBatch * latent * 4, S.STORAGE | S.COPY_DST);
+  let h = input;
+  const stages = layers.map((l) => {
+    if (l.outputs % 4) throw new Error('hand WGSL needs layer widths divisible by 4');
+    const params = buffer(16, S.UNIFORM | S.COPY_DST);
+    const out = buffer(maxBatch * l.outputs * 4, S.STORAGE | S.COPY_SRC);
+    const group = device.createBindGroup({
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [params, h, buffer(l.weight.length * 4, S.STORAGE, l.weight), buffer(l.bias.length * 4, S.STORAGE, l.bias), out]
+        .map((b, binding) => ({ binding, resource: { buffer: b } })),
+    });
+    h = out;
+    return { l, params, out, group };
+  });
+  const pixels = layers.at(-1).outputs;
+  const staging = new Map();
+  return {
+    version: 'hand-written WGSL',
+    detail: [adapter.info?.vendor, adapter.info?.architecture, adapter.info?.description].filter(Boolean).join(' '),
+    async decode(z, n) {
+      device.queue.writeBuffer(input, 0, z);
+      const enc = device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      pass.setPipeline(pipeline);
+      for (const { l, params, group } of stages) {
+        device.queue.writeBuffer(params, 0, new Uint32Array([n, l.inputs, l.outputs / 4, l.activation === 'relu' ? 0 : 1]));
+        pass.setBindGroup(0, group);
+        pass.dispatchWorkgroups(Math.ceil(l.outputs / 4 / 64), Math.ceil(n / 4));
+      }
+      pass.end();
+      if (!staging.has(n)) staging.set(n, buffer(n * pixels * 4, S.MAP_READ | S.COPY_DST));
+      const read = staging.get(n);
+      enc.copyBufferToBuffer(stages.at(-1).out, 0, read, 0, n * pixels * 4);
+      device.queue.submit([enc.finish()]);
+      await read.mapAsync(GPUMapMode.READ);
+      const result = new Float32Array(read.getMappedRange().slice(0));
+      read.unmap();
+      return result;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- measurement
+
+const percentile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+};
+const macrotask = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+function maxAbsErr(out, ref) {
+  if (!out || out.length !== ref.length) return Infinity;
+  let e = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const d = Math.abs(out[i] - ref[i]);
+    if (!(d <= e)) e = Number.isNaN(d) ? Infinity : d;
+  }
+  return e;
+}
+
+/**
+ * config: { runtime, backend, threads, model, batches, budgetMs, seed }
+ * Returns one row per batch size (or throws with the runtime's own message).
+ */
+window.runBench = async function runBench(config) {
+  const { runtime, backend, threads = 1, model, batches = [1, 16, 256], budgetMs = 6000, seed = 1 } = config;
+  const t0 = performance.now();
+  const decoder = await (await fetch('/out/decoder.json')).json();
+  const layers = decoder.layers.map((l) => ({ ...l, weight: Float32Array.from(l.weight), bias: Float32Array.from(l.bias) }));
+  const latent = decoder.latent_dim;
+  const loadMs = performance.now() - t0; // the JSON weights: the same for every runtime, not counted
+
+  const t1 = performance.now();
+  const rt = await runtimes[runtime]({ backend, threads, model, layers, latent, batches });
+  const initMs = performance.now() - t1;
+  log(`${runtime}/${backend}: ready in ${initMs.toFixed(0)} ms (${rt.version} ${rt.detail})`);
+
+  const rows = [];
+  for (const batch of batches) {
+    const z = latentBatch(batch, latent, seed + batch);
+    const ref = referenceDecode(layers, z, batch);
+    const tf = performance.now();
+    const first = await rt.decode(z, batch);
+    const firstDecodeMs = performance.now() - tf;
+    const err = maxAbsErr(first, ref);
+    // Warm: each call timed on its own, with a macrotask between calls (as a page would have).
+    const samples = [];
+    const start = performance.now();
+    await rt.decode(z, batch);
+    while (samples.length < 5 || (samples.length < 200 && performance.now() - start < budgetMs / 2)) {
+      await macrotask();
+      const s = performance.now();
+      await rt.decode(z, batch);
+      samples.push(performance.now() - s);
+    }
+    // Back to back: as many calls as fit in the other half of the budget, at least 3.
+    const each = percentile(samples, 0.5);
+    const loops = Math.max(3, Math.min(200, Math.floor(budgetMs / 2 / Math.max(each, 0.01))));
+    const l0 = performance.now();
+    let last;
+    for (let k = 0; k < loops; k++) last = await rt.decode(z, batch);
+    const loopMean = (performance.now() - l0) / loops;
+    const lastErr = maxAbsErr(last, ref);
+    rows.push({
+      runtime,
+      backend,
+      threads: runtime === 'wgsl' || ['webgpu', 'webgl'].includes(backend) ? null : threads,
+      batch,
+      version: rt.version,
+      detail: rt.detail,
+      init_ms: round(initMs),
+      first_decode_ms: round(firstDecodeMs),
+      first_call_ms: batch === batches[0] ? round(initMs + firstDecodeMs) : null,
+      median_ms: round(percentile(samples, 0.5)),
+      p95_ms: round(percentile(samples, 0.95)),
+      loop_mean_ms: round(loopMean),
+      samples: samples.length,
+      loops,
+      max_abs_err: Math.max(err, lastErr),
+      weights_json_ms: round(loadMs),
+    });
+    log(`  batch ${batch}: median ${rows.at(-1).median_ms} ms, p95 ${rows.at(-1).p95_ms} ms, max |err| ${rows.at(-1).max_abs_err.toExponential(2)}`);
+  }
+  return rows;
+};
+
+const round = (x) => Math.round(x * 1000) / 1000;
+
+document.body.dataset.ready = 'true';
