@@ -3,7 +3,7 @@
 // session (WebGPU via --enable-unsafe-webgpu) opens one page per runtime and backend, runs
 // window.runBench there, and writes bench/results.json plus a markdown table on stdout.
 //
-//   node bench/run.mjs [--only ours,wgsl] [--budget-ms 6000] [--out bench/results.json]
+//   node bench/run.mjs [--only ours,wgsl] [--budget-ms 6000] [--batches 1,16,256] [--out bench/results.json]
 //
 // Needs: pkg/ (make wasm), bench/out/decoder.json and decoder.onnx (make bench makes them),
 // bench/node_modules (scripts/setup.sh --bench).
@@ -22,6 +22,7 @@ const { values: args } = parseArgs({
     'budget-ms': { type: 'string', default: '6000' },
     out: { type: 'string', default: path.join(ROOT, 'bench', 'results.json') },
     model: { type: 'string' },
+    batches: { type: 'string', default: '1,16,256' },
   },
 });
 
@@ -146,12 +147,13 @@ function targets(rows) {
 async function main() {
   const model = args.model ?? defaultModel();
   const budgetMs = Number(args['budget-ms']);
-  const batches = [1, 16, 256];
-  for (const f of ['decoder.json', 'decoder.onnx']) {
-    if (!fs.existsSync(path.join(ROOT, 'bench', 'out', f))) throw new Error(`bench/out/${f} is missing: run make bench`);
-  }
+  const batches = args.batches.split(',').map(Number);
   const only = args.only?.split(',');
   const runs = RUNS.filter((r) => !only || only.includes(r.runtime) || only.includes(`${r.runtime}-${r.backend}`));
+  const needs = runs.some((r) => r.runtime === 'ort') ? ['decoder.json', 'decoder.onnx'] : ['decoder.json'];
+  for (const f of needs) {
+    if (!fs.existsSync(path.join(ROOT, 'bench', 'out', f))) throw new Error(`bench/out/${f} is missing: run make bench`);
+  }
 
   const server = await serve();
   const origin = `http://127.0.0.1:${server.address().port}`;
@@ -174,10 +176,13 @@ async function main() {
             return a ? [a.info.vendor, a.info.architecture, a.info.description].filter(Boolean).join(' ') : 'none';
           });
         }
+        let timer;
         const got = await Promise.race([
           page.evaluate((cfg) => window.runBench(cfg), { ...run, model, batches, budgetMs }),
-          new Promise((_, reject) => setTimeout(() => reject(new Error('timed out after 300 s')), 300_000)),
-        ]);
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error('timed out after 300 s')), 300_000);
+          }),
+        ]).finally(() => clearTimeout(timer));
         for (const r of got) r.ok = r.max_abs_err <= TOLERANCE;
         rows.push(...got);
         process.stderr.write(`${got.map((r) => `b${r.batch} ${fmt(r.median_ms)} ms`).join(', ')}\n`);
@@ -217,7 +222,7 @@ async function main() {
   if (wrong.some((r) => r.runtime === 'ours')) process.exitCode = 1;
 }
 
-main().catch((e) => {
+main().then(() => process.exit(), (e) => {
   console.error(`bench: ${e.message}`);
   process.exit(1);
 });
