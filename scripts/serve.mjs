@@ -3,7 +3,7 @@
 //
 //   node scripts/serve.mjs [--port N] [--host H]      (env: PORT, HOST)
 //
-// URL layout (see notes/contract.md):
+// URL layout:
 //   /              -> www/index.html
 //   /<file>        -> www/<file>
 //   /pkg/<file>    -> pkg/<file>

@@ -1,5 +1,5 @@
 // vae-explorer page: loads the wasm model, wires the sliders, the drawing pad and
-// the decoder view. See notes/contract.md for the wasm API and the names tests use.
+// the decoder view. The wasm API is src/web.rs; the README's Layout section lists the rest.
 
 import { DecodeScheduler, LatestScheduler, median, pushBounded } from './decode-scheduler.js';
 import { DrawingPad, mnistPreprocess, paintField, FIELD } from './draw.js';
@@ -11,7 +11,7 @@ import * as lm from './latent-math.js';
 const PIXELS = FIELD * FIELD;
 const STATS_LIMIT = 2000;
 
-/** Measurements for the benchmark script (see contract). */
+/** Measurements read by scripts/measure.mjs and the browser tests; busy() counts queued or running work. */
 const stats = { decodeMs: [], encodeMs: [], traversalMs: [], gridMs: {}, backend: '', decodes: 0 };
 window.vaeStats = stats;
 
