@@ -93,9 +93,9 @@ function serve() {
 
 // ---------------------------------------------------------------- run
 
+/** The page's default model: the first in models/index.json (as the Makefile's BENCH_MODEL). */
 function defaultModel() {
-  const index = JSON.parse(fs.readFileSync(path.join(ROOT, 'models', 'index.json'), 'utf8'));
-  return index.default ?? index.models?.[0]?.name;
+  return JSON.parse(fs.readFileSync(path.join(ROOT, 'models', 'index.json'), 'utf8')).models[0].name;
 }
 
 const fmt = (ms) => (ms == null ? '—' : ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms >= 1 ? ms.toFixed(2) : ms.toFixed(3));

@@ -267,6 +267,7 @@ const percentile = (xs, q) => {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
 };
 const macrotask = () => new Promise((resolve) => setTimeout(resolve, 0));
+const round = (x) => Math.round(x * 1000) / 1000;
 
 function maxAbsErr(out, ref) {
   if (!out || out.length !== ref.length) return Infinity;
@@ -344,6 +345,5 @@ window.runBench = async function runBench(config) {
   return rows;
 };
 
-const round = (x) => Math.round(x * 1000) / 1000;
 
 document.body.dataset.ready = 'true';
