@@ -2,12 +2,16 @@
 //! `decode`, `decodeBatch` and `encode`. Every read back from the GPU is async; every error
 //! reaches JS as an exception with a message.
 
+#[cfg(feature = "webgpu")]
 use std::cell::RefCell;
 
 use burn::tensor::{Device, Tensor, TensorData};
-use js_sys::{Float32Array, Reflect};
+use js_sys::Float32Array;
+#[cfg(feature = "webgpu")]
+use js_sys::Reflect;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
+#[cfg(feature = "webgpu")]
 use wasm_bindgen_futures::JsFuture;
 
 use crate::bundle::{Manifest, load_model};
@@ -30,11 +34,20 @@ pub fn start() {
 /// reuse; after a model switch the old model's pages are not needed again.
 #[wasm_bindgen(js_name = releaseGpuMemory)]
 pub fn release_gpu_memory() {
+    #[cfg(feature = "webgpu")]
     if let Some((device, _)) = WEBGPU.with_borrow(|d| d.clone()) {
         device.memory_cleanup();
     }
 }
 
+/// Whether this module has the WebGPU backend (`pkg/vae_explorer.js`) or is the CPU-only one
+/// (`pkg/vae_explorer_cpu.js`) the page paints with first.
+#[wasm_bindgen(js_name = hasWebGpu)]
+pub fn has_webgpu() -> bool {
+    cfg!(feature = "webgpu")
+}
+
+#[cfg(feature = "webgpu")]
 thread_local! {
     /// burn's wgpu runtime can be initialised once per page; later explorers reuse it.
     static WEBGPU: RefCell<Option<(Device, String)>> = const { RefCell::new(None) };
@@ -245,38 +258,44 @@ async fn read(tensor: Tensor<2>) -> Result<Vec<f32>, JsError> {
         .map_err(|e| js_error(format!("unexpected tensor data: {e:?}")))
 }
 
-async fn pick_device(choice: Choice) -> Result<(Device, &'static str, String, String), JsError> {
+type Picked = (Device, &'static str, String, String);
+
+fn cpu_device(reason: impl Into<String>) -> Picked {
+    (Device::flex(), "CPU", reason.into(), String::new())
+}
+
+#[cfg(not(feature = "webgpu"))]
+async fn pick_device(choice: Choice) -> Result<Picked, JsError> {
+    match choice {
+        Choice::WebGpu => Err(js_error(
+            "this is the CPU-only module (vae_explorer_cpu); WebGPU is in vae_explorer",
+        )),
+        Choice::Cpu => Ok(cpu_device("CPU backend chosen")),
+        Choice::Auto => Ok(cpu_device(
+            "auto: the CPU-only module has no WebGPU backend",
+        )),
+    }
+}
+
+/// `auto` here is a rule (a software adapter runs the same maths slower than the CPU backend);
+/// the page itself starts on the CPU module and measures both backends instead.
+#[cfg(feature = "webgpu")]
+async fn pick_device(choice: Choice) -> Result<Picked, JsError> {
     if choice == Choice::Cpu {
-        return Ok((
-            Device::flex(),
-            "CPU",
-            "CPU backend chosen".into(),
-            String::new(),
-        ));
+        return Ok(cpu_device("CPU backend chosen"));
     }
     let adapter = match probe_adapter().await {
         Ok(adapter) => adapter,
         Err(why) if choice == Choice::Auto => {
-            return Ok((
-                Device::flex(),
-                "CPU",
-                format!("auto: {why}; using the CPU backend"),
-                String::new(),
-            ));
+            return Ok(cpu_device(format!("auto: {why}; using the CPU backend")));
         }
         Err(why) => return Err(js_error(format!("WebGPU is not available: {why}"))),
     };
     if choice == Choice::Auto && adapter.software {
-        // A software rasteriser runs the same maths slower than the CPU backend does.
-        return Ok((
-            Device::flex(),
-            "CPU",
-            format!(
-                "auto: the only WebGPU adapter is a software fallback ({}), slower than the CPU backend",
-                adapter.description
-            ),
-            String::new(),
-        ));
+        return Ok(cpu_device(format!(
+            "auto: the only WebGPU adapter is a software fallback ({}), slower than the CPU backend",
+            adapter.description
+        )));
     }
     let device = webgpu_device(&adapter.description).await?;
     let reason = match choice {
@@ -286,6 +305,7 @@ async fn pick_device(choice: Choice) -> Result<(Device, &'static str, String, St
     Ok((device, "WebGPU", reason, adapter.description))
 }
 
+#[cfg(feature = "webgpu")]
 async fn webgpu_device(description: &str) -> Result<Device, JsError> {
     if let Some((device, _)) = WEBGPU.with_borrow(|d| d.clone()) {
         return Ok(device);
@@ -298,11 +318,13 @@ async fn webgpu_device(description: &str) -> Result<Device, JsError> {
     Ok(device)
 }
 
+#[cfg(feature = "webgpu")]
 struct AdapterInfo {
     description: String,
     software: bool,
 }
 
+#[cfg(feature = "webgpu")]
 /// Asks the browser for a WebGPU adapter and describes it, without creating a device.
 async fn probe_adapter() -> Result<AdapterInfo, String> {
     let global = js_sys::global();
@@ -361,6 +383,7 @@ async fn probe_adapter() -> Result<AdapterInfo, String> {
     })
 }
 
+#[cfg(feature = "webgpu")]
 fn describe(value: &JsValue) -> String {
     value
         .dyn_ref::<js_sys::Error>()

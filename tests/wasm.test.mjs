@@ -10,6 +10,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -118,4 +119,32 @@ test('raw wasm has no .command_export wrappers (constructors are run once by the
     [],
     `${shims.length} exports are wrapped in .command_export shims that re-run every static constructor per call`,
   );
+});
+
+test('the raw cargo output is the WebGPU module (the Makefile builds it last)', (t) => {
+  if (!fs.existsSync(RAW_WASM)) {
+    t.skip('not built');
+    return;
+  }
+  const names = [...(namesOf(fs.readFileSync(RAW_WASM))?.values() ?? [])];
+  assert.ok(names.some((s) => /wgpu/.test(s)), 'wgpu functions are in the module the .command_export check inspects');
+});
+
+// What the page downloads before its first image under auto and cpu: the CPU-only module and
+// the default bundle. The issue's target: at most 2.5 MB gzip.
+test('CPU-only module + default bundle is at most 2.5 MB gzip; it has no WebGPU, the other module does', (t) => {
+  const pkg = (f) => path.join(ROOT, 'pkg', f);
+  if (!fs.existsSync(pkg('vae_explorer_cpu_bg.wasm'))) {
+    t.skip('pkg/ not built: make wasm');
+    return;
+  }
+  const gz = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
+  const index = JSON.parse(fs.readFileSync(path.join(ROOT, 'models', 'index.json'), 'utf8'));
+  const dir = path.join(ROOT, 'models', index.models[0].path);
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  const total = gz(pkg('vae_explorer_cpu_bg.wasm')) + gz(path.join(dir, 'manifest.json')) + gz(path.join(dir, manifest.weights || 'weights.bpk'));
+  assert.ok(total <= 2.5e6, `first-image download ${(total / 1e6).toFixed(2)} MB gzip`);
+  // The glue code imports what the module calls: only the WebGPU module talks to the GPU.
+  assert.doesNotMatch(fs.readFileSync(pkg('vae_explorer_cpu.js'), 'utf8'), /createComputePipeline/);
+  assert.match(fs.readFileSync(pkg('vae_explorer.js'), 'utf8'), /createComputePipeline/);
 });

@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LatestScheduler, DecodeScheduler, median, pushBounded } from '../www/decode-scheduler.js';
 import { mnistPreprocess, centreOfMass, FIELD, BOX } from '../www/draw.js';
+import { timeDecodes, measureBackend, chooseBackend, describeCost } from '../www/backend-choice.js';
 
 // ---------------------------------------------------------------- scheduler
 
@@ -392,5 +393,61 @@ describe('latent-math', () => {
     assert.equal(lm.decodeZ('1,x,2', 3), null);
     assert.equal(lm.decodeZ('1,Infinity,2', 3), null);
     assert.equal(lm.decodeZ(null, 3), null);
+  });
+});
+
+// ---------------------------------------------------------------- auto backend choice
+
+describe('auto: backend chosen on measured numbers (backend-choice.js)', () => {
+  /** An explorer whose decodes take `ms(n)` on a fake clock; records what it was asked. */
+  function fakeExplorer(ms) {
+    const clock = { t: 0 };
+    const calls = [];
+    const ex = {
+      decode: async (z) => { calls.push(1); clock.t += ms(1, z); },
+      decodeBatch: async (zs, n) => { calls.push(n); clock.t += ms(n, zs); },
+    };
+    return { ex, calls, now: () => clock.t };
+  }
+
+  test('timeDecodes returns the median and waits before every run', async () => {
+    const times = [5, 1, 3, 100, 2];
+    const f = fakeExplorer(() => times.shift());
+    let waits = 0;
+    const m = await timeDecodes(f.ex, new Float32Array(2), 1, 5, { now: f.now, beforeEach: async () => { waits++; } });
+    assert.equal(m, 3);
+    assert.equal(waits, 5);
+  });
+
+  test('measureBackend times the image and the strips, and skips the strips when the image alone loses', async () => {
+    const f = fakeExplorer((n) => (n === 1 ? 2 : 10 + n / 10));
+    const all = await measureBackend(f.ex, { z: new Float32Array(2), strips: new Float32Array(36), stripCount: 18, now: f.now });
+    assert.deepEqual(all, { sliderMs: 2, stripsMs: 11.8, totalMs: 13.8 });
+    assert.deepEqual(f.calls, [1, 1, 1, 1, 1, 18, 18]);
+
+    const g = fakeExplorer((n) => (n === 1 ? 40 : 2000));
+    const skipped = await measureBackend(g.ex, { z: new Float32Array(2), strips: new Float32Array(36), stripCount: 18, stripsUnlessOver: 13.8, now: g.now });
+    assert.deepEqual(skipped, { sliderMs: 40, stripsMs: null, totalMs: null });
+    assert.ok(!g.calls.includes(18), 'no strip batch on a backend that already lost');
+  });
+
+  test('chooseBackend: the lower cost per slider step wins; unmeasured or tied WebGPU keeps the CPU', () => {
+    const cpu = { sliderMs: 0.6, stripsMs: 31, totalMs: 31.6 };
+    const fastGpu = { sliderMs: 1.2, stripsMs: 3, totalMs: 4.2 };
+    const won = chooseBackend(cpu, fastGpu);
+    assert.equal(won.backend, 'webgpu');
+    assert.match(won.reason, /WebGPU is faster.*WebGPU 1\.2 ms image \+ 3\.0 ms strips = 4\.2 ms, CPU 0\.60 ms image \+ 31 ms strips = 32 ms/);
+
+    const software = { sliderMs: 43, stripsMs: null, totalMs: null };
+    const lost = chooseBackend(cpu, software);
+    assert.equal(lost.backend, 'cpu');
+    assert.match(lost.reason, /CPU is faster.*WebGPU 43 ms for the image alone/);
+
+    assert.equal(chooseBackend(cpu, { ...cpu }).backend, 'cpu', 'a tie keeps the CPU');
+    assert.equal(chooseBackend(cpu, { sliderMs: 0.1, stripsMs: 40, totalMs: 40.1 }).backend, 'cpu', 'faster single image, slower step');
+  });
+
+  test('describeCost for a model without strips', () => {
+    assert.equal(describeCost({ sliderMs: 0.5, stripsMs: 0, totalMs: 0.5 }), '0.50 ms');
   });
 });

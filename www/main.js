@@ -7,6 +7,7 @@ import { LatentMap, CLASS_COLOURS } from './latent-map.js';
 import { Traversals, STEPS } from './traversals.js';
 import { ImageGrid } from './image-grid.js';
 import * as lm from './latent-math.js';
+import { measureBackend, chooseBackend } from './backend-choice.js';
 
 const PIXELS = FIELD * FIELD;
 const STATS_LIMIT = 2000;
@@ -100,6 +101,10 @@ function showNotice(title, text) {
   els.noticeTitle.textContent = title;
   els.noticeText.textContent = text;
   els.notice.hidden = false;
+}
+
+function hideNotice() {
+  els.notice.hidden = true;
 }
 
 function errorText(err) {
@@ -362,6 +367,8 @@ function eventTime(e) {
 // ---------------------------------------------------------------- decoding
 
 let firstPainted = false;
+let firstImagePainted;
+const firstImage = new Promise((resolve) => { firstImagePainted = resolve; });
 
 const decoder = new DecodeScheduler({
   run: (zv) => explorer.decode(zv),
@@ -382,6 +389,7 @@ const decoder = new DecodeScheduler({
       firstPainted = true;
       renderStatus();
       performance.mark('first-decode');
+      firstImagePainted();
       document.body.dataset.ready = 'true';
     } else {
       scheduleStatus();
@@ -551,7 +559,7 @@ els.orderSelect.addEventListener('change', () => {
 // ---------------------------------------------------------------- image grids
 
 /** In-flight counts of every scheduler: a replaced model is freed once they are all 0. */
-const busy = [() => decoder.inFlight, () => encoder.inFlight, () => traversalDecoder.inFlight];
+const busy = [() => decoder.inFlight, () => encoder.inFlight, () => traversalDecoder.inFlight, () => (auto.state === 'measuring' ? 1 : 0)];
 /** Work queued or running anywhere (tests wait for 0 before comparing state). */
 stats.busy = () => busy.reduce((n, count) => n + count(), 0) + [decoder, encoder].filter((s) => s.hasPending).length;
 
@@ -978,8 +986,27 @@ async function fetchBytes(url, what, onProgress) {
   return out;
 }
 
-async function loadWasm() {
-  const url = new URL('pkg/vae_explorer.js', document.baseURI);
+/**
+ * Two builds of the same API: the CPU-only module (a tenth of the download) paints first; the
+ * one with WebGPU is loaded for ?backend=webgpu, and under auto after the first image, to be
+ * measured against the CPU.
+ */
+const MODULES = { cpu: 'pkg/vae_explorer_cpu.js', webgpu: 'pkg/vae_explorer.js' };
+const modules = {};
+const wasmMemories = [];
+// For the soak test: WebAssembly memory grows but never shrinks, so this is its peak.
+stats.wasmMemoryBytes = () => wasmMemories.reduce((sum, m) => sum + (m?.buffer?.byteLength ?? 0), 0);
+
+function loadModule(kind) {
+  if (!modules[kind]) {
+    modules[kind] = loadWasm(MODULES[kind]);
+    modules[kind].catch(() => {}); // reported where it is awaited
+  }
+  return modules[kind];
+}
+
+async function loadWasm(path) {
+  const url = new URL(path, document.baseURI);
   let mod;
   try {
     mod = await import(url.href);
@@ -989,8 +1016,7 @@ async function loadWasm() {
   try {
     if (typeof mod.default === 'function') {
       const wasm = await mod.default();
-      // For the soak test: WebAssembly memory grows but never shrinks, so this is its peak.
-      stats.wasmMemoryBytes = () => wasm?.memory?.buffer?.byteLength ?? 0;
+      wasmMemories.push(wasm?.memory);
     }
   } catch (err) {
     throw new Error(`Could not start the WebAssembly module: ${sentence(errorText(err))}`);
@@ -1029,9 +1055,17 @@ function describeModel(m, entry) {
 /** Fallback reason when 'webgpu' was requested and failed, else null. */
 let fallbackReason = null;
 
-async function createExplorer(Explorer, manifestText, weights) {
-  // After a lost device every later model starts on the CPU.
-  const backend = gpuLost ? 'cpu' : requestedBackend;
+/**
+ * The backend new explorers are created on: the address's choice; under auto the measured one
+ * (the CPU until it is measured). After a lost device every later model starts on the CPU.
+ */
+function backendForNewModels() {
+  if (gpuLost) return 'cpu';
+  if (requestedBackend === 'auto') return auto.decision?.backend ?? 'cpu';
+  return requestedBackend;
+}
+
+async function createExplorer(Explorer, manifestText, weights, backend) {
   try {
     return await Explorer.create(manifestText, weights, backend);
   } catch (err) {
@@ -1085,14 +1119,15 @@ async function startModel(entry, base, manifestUrl, progress) {
   }
   if (!manifest) els.modelInfo.textContent = describeModel(parsed, entry);
   const weightsUrl = new URL(parsed.weights || 'weights.bpk', base);
+  const backend = backendForNewModels();
   const [mod, weights] = await Promise.all([
-    wasmPromise,
+    backend === 'webgpu' ? loadModule('webgpu') : wasmPromise,
     weightsUrl.href === defaultWeightsUrl.href ? weightsPromise : fetchBytes(weightsUrl, 'the model weights', progress),
   ]);
   els.statusMain.textContent = `Backend: ${BACKEND_LABEL[requestedBackend]} — starting the model…`;
   let ex;
   try {
-    ex = await createExplorer(mod.Explorer, manifestText, weights);
+    ex = await createExplorer(mod.Explorer, manifestText, weights, backend);
   } catch (err) {
     throw new Error(`Could not start the model: ${sentence(errorText(err))}`);
   }
@@ -1115,11 +1150,13 @@ function activate(m, { fromUrl }) {
 
   const reason = fallbackReason
     ? `WebGPU was requested but failed (${fallbackReason.replace(/\.$/, '')}); fell back to the CPU.`
+    : requestedBackend === 'auto' && !gpuLost ? autoReason()
     : ex.backendReason ? sentence(ex.backendReason) : '';
   const adapter = ex.adapter ? ` Adapter: ${ex.adapter}.` : '';
   els.statusReason.textContent = `${reason}${adapter}`;
   if (requestedBackend === 'auto' && stats.backend !== 'WebGPU') {
-    showNotice('WebGPU is not in use: decoding runs on the CPU.', reason || 'No usable WebGPU adapter was found.');
+    // While WebGPU is being measured there is nothing to warn about yet.
+    if (auto.state !== 'measuring') showNotice('WebGPU is not in use: decoding runs on the CPU.', reason || 'No usable WebGPU adapter was found.');
   } else if (requestedBackend === 'webgpu' && stats.backend !== 'WebGPU' && els.notice.hidden) {
     showNotice('WebGPU is unavailable.', reason || 'The page fell back to the CPU backend.');
   }
@@ -1198,8 +1235,10 @@ async function switchModel(name) {
 async function load() {
   els.statusMain.textContent = `Backend: ${BACKEND_LABEL[requestedBackend]} — loading…`;
   indexUrl = new URL('models/index.json', document.baseURI);
-  wasmPromise = loadWasm();
-  wasmPromise.catch(() => {}); // reported below, after the model list
+  wasmPromise = loadModule(requestedBackend === 'webgpu' ? 'webgpu' : 'cpu');
+  // Under auto, whether there is a WebGPU adapter at all decides whether there is anything to
+  // measure (and to download); asked in parallel with the downloads.
+  const adapterPromise = requestedBackend === 'auto' ? hasWebGpuAdapter() : Promise.resolve(false);
 
   const index = await (await fetchOk(indexUrl, 'the model list')).json().catch((err) => {
     throw new Error(`The model list (${indexUrl.pathname}) is not valid JSON: ${errorText(err)}`);
@@ -1222,8 +1261,92 @@ async function load() {
     els.modelSelect.value = entry.name;
     els.modelField.hidden = false;
   }
-  activate(await fetchModel(entry), { fromUrl: true });
+  const [m, adapter] = await Promise.all([fetchModel(entry), adapterPromise]);
+  if (requestedBackend === 'auto') auto.state = adapter ? 'measuring' : 'no-webgpu';
+  activate(m, { fromUrl: true });
   document.body.dataset.model = entry.name;
+  if (auto.state === 'measuring') measureAuto();
+}
+
+// ---------------------------------------------------------------- auto: measured, not assumed
+
+/** state: 'off' (a backend was named), 'no-webgpu', 'measuring', 'decided'. */
+const auto = { state: 'off', decision: null };
+stats.auto = auto;
+
+async function hasWebGpuAdapter() {
+  try {
+    return Boolean(await navigator.gpu?.requestAdapter());
+  } catch {
+    return false;
+  }
+}
+
+function autoReason() {
+  switch (auto.state) {
+    case 'no-webgpu': return 'auto: this browser offers no WebGPU adapter; using the CPU backend.';
+    case 'measuring': return 'auto: the CPU backend paints first while WebGPU is measured…';
+    default: return sentence(auto.decision?.reason ?? '');
+  }
+}
+
+/**
+ * Loads the WebGPU module after the first image, times the current model on it and on the CPU
+ * (backend-choice.js), and moves to WebGPU in place (z, drawing and panels kept) if it is faster.
+ */
+async function measureAuto() {
+  // The WebGPU module streams in only after the first image: nothing competes with it.
+  await firstImage;
+  const target = { ex: explorer, loaded, dim: latentDim };
+  const zv = Float32Array.from(z);
+  const strips = traversals.batchFor(zv);
+  const stripCount = latentDim * STEPS;
+  let gpu = null;
+  let gpuMod = null;
+  try {
+    gpuMod = await loadModule('webgpu');
+    gpu = await gpuMod.Explorer.create(target.loaded.manifestText, target.loaded.weights, 'webgpu');
+    const opts = { z: zv, strips, stripCount, beforeEach: mainIdle };
+    const cpu = await measureBackend(target.ex, opts);
+    const webgpu = await measureBackend(gpu, { ...opts, stripsUnlessOver: cpu.totalMs });
+    // Tests play a machine where WebGPU wins through this hook; the page never sets it.
+    globalThis.vaeTestHooks?.adjustAutoMeasurement?.({ cpu, webgpu });
+    auto.measured = { cpu, webgpu, adapter: String(gpu.adapter) };
+    auto.decision = chooseBackend(cpu, webgpu);
+  } catch (err) {
+    console.warn('auto: WebGPU could not be measured:', err);
+    auto.decision = { backend: 'cpu', reason: `auto: WebGPU could not be measured (${sentence(errorText(err)).replace(/\.$/, '')}); using the CPU backend` };
+  }
+  if (gpuLost) auto.decision = { backend: 'cpu', reason: 'auto: the WebGPU device was lost while it was measured; using the CPU backend' };
+  auto.state = 'decided';
+  performance.mark('auto-decided');
+  if (auto.decision.backend === 'webgpu' && explorer === target.ex) {
+    adoptExplorer(gpu, gpuMod);
+    gpu = null;
+  }
+  if (gpu) {
+    gpu.free();
+    gpuMod.releaseGpuMemory?.();
+  }
+  if (auto.decision.backend === 'cpu' && String(explorer?.backend) === 'CPU') {
+    els.statusReason.textContent = sentence(auto.decision.reason);
+    showNotice('WebGPU is not in use: decoding runs on the CPU.', sentence(auto.decision.reason));
+  }
+}
+
+/** Makes `ex` (the same model on another backend) the page's explorer; z and the panels stay. */
+function adoptExplorer(ex, mod) {
+  const old = explorer;
+  explorer = ex;
+  loaded = { ...loaded, Explorer: mod.Explorer, releaseGpuMemory: mod.releaseGpuMemory };
+  stats.backend = String(ex.backend);
+  document.body.dataset.backend = stats.backend;
+  const adapter = ex.adapter ? ` Adapter: ${ex.adapter}.` : '';
+  els.statusReason.textContent = `${autoReason()}${adapter}`;
+  hideNotice();
+  renderStatus();
+  requestDecode(performance.now());
+  retire(old);
 }
 
 load().catch(async (err) => {

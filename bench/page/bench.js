@@ -87,7 +87,8 @@ const VENDOR = '/vendor';
 
 const runtimes = {
   async ours({ backend, model }) {
-    const { default: init, Explorer } = await import('/pkg/vae_explorer.js');
+    // The modules the page runs: the CPU-only one (what auto paints with) and the WebGPU one.
+    const { default: init, Explorer } = await import(backend === 'webgpu' ? '/pkg/vae_explorer.js' : '/pkg/vae_explorer_cpu.js');
     await init();
     const [manifest, weights] = await Promise.all([
       fetch(`/models/${model}/manifest.json`).then((r) => r.text()),

@@ -1,0 +1,63 @@
+// `auto` picks the backend on numbers measured in this browser, not on a rule about adapters.
+//
+// One slider step costs the page one decode of the main image (batch 1) and one decode of the
+// traversal strips (latent size × STEPS images): that sum is what `auto` compares. The page paints
+// first with the small CPU-only module, then measures the WebGPU module's explorer against it.
+// No DOM access: the timing loop and the decision run (and are tested) under plain Node.
+
+import { median } from './decode-scheduler.js';
+
+/** Timed decodes per measurement, after the warm-up the explorer did when it was created. */
+export const SLIDER_RUNS = 5;
+export const STRIP_RUNS = 2;
+
+/**
+ * Median wall time of `runs` decodes of `n` latent vectors `zs` on `ex` (z in, pixels back in
+ * JS, as the page uses it). `beforeEach` waits until the page's own decodes are idle.
+ */
+export async function timeDecodes(ex, zs, n, runs, { beforeEach = async () => {}, now = () => performance.now() } = {}) {
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    await beforeEach();
+    const t0 = now();
+    await (n === 1 ? ex.decode(zs) : ex.decodeBatch(zs, n));
+    times.push(now() - t0);
+  }
+  return median(times);
+}
+
+/**
+ * Measures one backend: the slider decode, then the strips unless `stripsUnlessOver` says the
+ * slider decode alone already loses (a software adapter: then its strips would take seconds).
+ * Returns { sliderMs, stripsMs (null when skipped), totalMs (null when skipped) }.
+ */
+export async function measureBackend(ex, { z, strips, stripCount, stripsUnlessOver = Infinity, ...opts }) {
+  const sliderMs = await timeDecodes(ex, z, 1, SLIDER_RUNS, opts);
+  if (!(sliderMs < stripsUnlessOver) || stripCount === 0) {
+    return { sliderMs, stripsMs: stripCount === 0 ? 0 : null, totalMs: stripCount === 0 ? sliderMs : null };
+  }
+  const stripsMs = await timeDecodes(ex, strips, stripCount, STRIP_RUNS, opts);
+  return { sliderMs, stripsMs, totalMs: sliderMs + stripsMs };
+}
+
+const ms = (v) => (v >= 10 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toFixed(2));
+
+/** One measurement in words: "0.62 ms image + 31 ms strips = 32 ms" or "43 ms for the image alone". */
+export function describeCost(m) {
+  if (m.totalMs === null) return `${ms(m.sliderMs)} ms for the image alone`;
+  if (!m.stripsMs) return `${ms(m.sliderMs)} ms`;
+  return `${ms(m.sliderMs)} ms image + ${ms(m.stripsMs)} ms strips = ${ms(m.totalMs)} ms`;
+}
+
+/**
+ * The decision: 'webgpu' only when its full cost per slider step is measured and lower than the
+ * CPU's (a tie keeps the CPU: no device to lose, no GPU memory held). Returns { backend, reason }.
+ */
+export function chooseBackend(cpu, gpu) {
+  const per = 'per slider step';
+  const faster = gpu.totalMs !== null && gpu.totalMs < cpu.totalMs;
+  const numbers = `WebGPU ${describeCost(gpu)}, CPU ${describeCost(cpu)}`;
+  return faster
+    ? { backend: 'webgpu', reason: `auto: WebGPU is faster here (${per}: ${numbers})` }
+    : { backend: 'cpu', reason: `auto: the CPU is faster here (${per}: ${numbers})` };
+}
