@@ -419,16 +419,28 @@ describe('auto: backend chosen on measured numbers (backend-choice.js)', () => {
     assert.equal(waits, 5);
   });
 
-  test('measureBackend times the image and the strips, and skips the strips when the image alone loses', async () => {
-    const f = fakeExplorer((n) => (n === 1 ? 2 : 10 + n / 10));
-    const all = await measureBackend(f.ex, { z: new Float32Array(2), strips: new Float32Array(36), stripCount: 18, now: f.now });
-    assert.deepEqual(all, { sliderMs: 2, stripsMs: 11.8, totalMs: 13.8 });
-    assert.deepEqual(f.calls, [1, 1, 1, 1, 1, 18, 18]);
+  test('measureBackend times the image and the strips; it stops once a lower bound loses', async () => {
+    const z = new Float32Array(2);
+    const strips = new Float32Array(2 * 36);
+    const f = fakeExplorer((n) => (n === 1 ? 2 : 10 + n / 4));
+    const all = await measureBackend(f.ex, { z, strips, stripCount: 36, now: f.now });
+    assert.deepEqual(all, { sliderMs: 2, stripsMs: 19, totalMs: 21 });
+    assert.deepEqual(f.calls, [1, 1, 1, 1, 1, 36, 36], 'no partial batch without a rival');
 
+    const lost = { sliderMs: 40, stripsMs: null, totalMs: null };
     const g = fakeExplorer((n) => (n === 1 ? 40 : 2000));
-    const skipped = await measureBackend(g.ex, { z: new Float32Array(2), strips: new Float32Array(36), stripCount: 18, stripsUnlessOver: 13.8, now: g.now });
-    assert.deepEqual(skipped, { sliderMs: 40, stripsMs: null, totalMs: null });
-    assert.ok(!g.calls.includes(18), 'no strip batch on a backend that already lost');
+    assert.deepEqual(await measureBackend(g.ex, { z, strips, stripCount: 36, loseAbove: 79, now: g.now }), lost);
+    assert.deepEqual(g.calls, [1, 1, 1, 1, 1], 'twice the image alone already loses: no strip batch');
+
+    const h = fakeExplorer((n) => (n === 1 ? 40 : 2000));
+    assert.deepEqual(await measureBackend(h.ex, { z, strips, stripCount: 36, loseAbove: 81, now: h.now }), lost);
+    assert.deepEqual(h.calls, [1, 1, 1, 1, 1, 16], 'one partial batch of 16 settles it');
+
+    const k = fakeExplorer((n) => (n === 1 ? 1 : n / 8));
+    const won = await measureBackend(k.ex, { z, strips, stripCount: 36, loseAbove: 10, now: k.now });
+    assert.deepEqual(won, { sliderMs: 1, stripsMs: 4.5, totalMs: 5.5 });
+    assert.deepEqual(k.calls, [1, 1, 1, 1, 1, 16, 36, 36]);
+    assert.deepEqual(await measureBackend(k.ex, { z, strips, stripCount: 0, now: k.now }), { sliderMs: 1, stripsMs: 0, totalMs: 1 });
   });
 
   test('chooseBackend: the lower cost per slider step wins; unmeasured or tied WebGPU keeps the CPU', () => {

@@ -26,15 +26,26 @@ export async function timeDecodes(ex, zs, n, runs, { beforeEach = async () => {}
   return median(times);
 }
 
+/** A first, smaller strip batch on a backend that may already be losing. */
+export const PROBE_BATCH = 16;
+
 /**
- * Measures one backend: the slider decode, then the strips unless `stripsUnlessOver` says the
- * slider decode alone already loses (a software adapter: then its strips would take seconds).
- * Returns { sliderMs, stripsMs (null when skipped), totalMs (null when skipped) }.
+ * Measures one backend: the slider decode, then the strips. With `loseAbove` (the other
+ * backend's cost) it stops as soon as a lower bound says this one cannot win, so a slow adapter
+ * (a software GPU needs seconds for the strips) is never timed on the full batch. The bounds
+ * assume a batch never decodes faster than a smaller one.
+ * Returns { sliderMs, stripsMs, totalMs }; stripsMs and totalMs are null when it stopped early.
  */
-export async function measureBackend(ex, { z, strips, stripCount, stripsUnlessOver = Infinity, ...opts }) {
+export async function measureBackend(ex, { z, strips, stripCount, loseAbove = Infinity, ...opts }) {
   const sliderMs = await timeDecodes(ex, z, 1, SLIDER_RUNS, opts);
-  if (!(sliderMs < stripsUnlessOver) || stripCount === 0) {
-    return { sliderMs, stripsMs: stripCount === 0 ? 0 : null, totalMs: stripCount === 0 ? sliderMs : null };
+  if (stripCount === 0) return { sliderMs, stripsMs: 0, totalMs: sliderMs };
+  const lost = { sliderMs, stripsMs: null, totalMs: null };
+  // The strips cost at least one more decode.
+  if (2 * sliderMs >= loseAbove) return lost;
+  if (stripCount > PROBE_BATCH && Number.isFinite(loseAbove)) {
+    const dim = strips.length / stripCount;
+    const partMs = await timeDecodes(ex, strips.subarray(0, PROBE_BATCH * dim), PROBE_BATCH, 1, opts);
+    if (sliderMs + partMs >= loseAbove) return lost;
   }
   const stripsMs = await timeDecodes(ex, strips, stripCount, STRIP_RUNS, opts);
   return { sliderMs, stripsMs, totalMs: sliderMs + stripsMs };

@@ -1308,7 +1308,7 @@ async function measureAuto() {
     gpu = await gpuMod.Explorer.create(target.loaded.manifestText, target.loaded.weights, 'webgpu');
     const opts = { z: zv, strips, stripCount, beforeEach: mainIdle };
     const cpu = await measureBackend(target.ex, opts);
-    const webgpu = await measureBackend(gpu, { ...opts, stripsUnlessOver: cpu.totalMs });
+    const webgpu = await measureBackend(gpu, { ...opts, loseAbove: cpu.totalMs });
     // Tests play a machine where WebGPU wins through this hook; the page never sets it.
     globalThis.vaeTestHooks?.adjustAutoMeasurement?.({ cpu, webgpu });
     auto.measured = { cpu, webgpu, adapter: String(gpu.adapter) };
