@@ -171,6 +171,31 @@ async function apiLatency(browser, server, backend) {
  * The page records each painted image's latency, from the input event's timestamp to just
  * after putImageData, in window.vaeStats.decodeMs.
  */
+/**
+ * Main-thread blocking while input runs: the gaps between animation frames and the long tasks
+ * (the browser reports tasks over 50 ms). Call the returned function to stop and read them.
+ */
+async function watchFrames(page) {
+  await page.evaluate(() => {
+    const w = { gaps: [], longTasks: [], run: true };
+    window.__frameWatch = w;
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(e.duration))).observe({ type: 'longtask' });
+    let last = performance.now();
+    const tick = (t) => {
+      w.gaps.push(t - last);
+      last = t;
+      if (w.run) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  return () => page.evaluate(() => {
+    const w = window.__frameWatch;
+    w.run = false;
+    const gaps = w.gaps.slice(1).sort((a, b) => a - b);
+    return { frames: gaps.length, max_frame_gap_ms: gaps[gaps.length - 1] ?? 0, p99_frame_gap_ms: gaps[Math.floor(gaps.length * 0.99)] ?? 0, long_tasks: w.longTasks.length, longest_task_ms: Math.max(0, ...w.longTasks) };
+  });
+}
+
 async function sliderLatency(browser, server, query, events) {
   const s = await openPage(browser, server, query);
   try {
@@ -178,6 +203,7 @@ async function sliderLatency(browser, server, query, events) {
     const before = await page.evaluate(() => window.vaeStats.decodeMs.length);
     const slider = page.getByRole('slider', { name: 'Latent dimension 1', exact: true });
     await slider.focus();
+    const stopWatch = await watchFrames(page);
     const start = Date.now();
     for (let k = 0; k < events; k++) {
       await page.keyboard.press(k < events / 2 ? 'ArrowRight' : 'ArrowLeft');
@@ -196,8 +222,9 @@ async function sliderLatency(browser, server, query, events) {
       }
     });
     const elapsed = Date.now() - start;
+    const mainThread = await stopWatch();
     const r = await page.evaluate((b) => ({ backend: window.vaeStats.backend, decodeMs: window.vaeStats.decodeMs.slice(b) }), before);
-    return { ...r, events, elapsed };
+    return { ...r, events, elapsed, mainThread };
   } finally {
     await s.close();
   }
@@ -216,6 +243,7 @@ async function mapDragLatency(browser, server, query, moves) {
     const box = await map.boundingBox();
     const before = await page.evaluate(() => window.vaeStats.decodeMs.length);
     await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.5);
+    const stopWatch = await watchFrames(page);
     await page.mouse.down();
     for (let k = 0; k < moves; k++) {
       const t = k / moves;
@@ -223,9 +251,10 @@ async function mapDragLatency(browser, server, query, moves) {
       await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
     }
     await page.mouse.up();
+    const mainThread = await stopWatch();
     await page.waitForTimeout(1000);
     const r = await page.evaluate((b) => ({ decodeMs: window.vaeStats.decodeMs.slice(b) }), before);
-    return { ...r, moves };
+    return { ...r, moves, mainThread };
   } finally {
     await s.close();
   }
@@ -292,10 +321,10 @@ async function main() {
         traversal: { ...pct(api.traversalMs), images: api.traversalImages },
       };
       const sl = await sliderLatency(browser, server, query, SLIDER_EVENTS);
-      result.slider[name] = { backend: sl.backend, events: sl.events, elapsed_ms: sl.elapsed, ...pct(sl.decodeMs) };
+      result.slider[name] = { backend: sl.backend, events: sl.events, elapsed_ms: sl.elapsed, ...pct(sl.decodeMs), main_thread: sl.mainThread };
       result.map_drag = result.map_drag ?? {};
       const md = await mapDragLatency(browser, server, query, MAP_MOVES);
-      result.map_drag[name] = { moves: md.moves, ...pct(md.decodeMs) };
+      result.map_drag[name] = { moves: md.moves, ...pct(md.decodeMs), main_thread: md.mainThread };
       log(name, 'latency done');
     }
   } finally {
@@ -331,6 +360,10 @@ async function main() {
       `latent map drag → pixels, ${b} (${result.map_drag[b].moves} pointer moves, ${result.map_drag[b].n} paints)`,
       `p50 ${fmtMs(result.map_drag[b].p50)} ms, p95 ${fmtMs(result.map_drag[b].p95)} ms`,
     ]),
+    ...['CPU', 'WebGPU'].flatMap((b) => [['slider', sl[b]], ['map drag', result.map_drag[b]]].map(([what, r]) => [
+      `main thread during the ${what}, ${b}: longest frame gap · p99 · tasks over 50 ms`,
+      `${fmtMs(r.main_thread.max_frame_gap_ms)} ms · ${fmtMs(r.main_thread.p99_frame_gap_ms)} ms · ${r.main_thread.long_tasks}${r.main_thread.long_tasks ? ` (longest ${fmtMs(r.main_thread.longest_task_ms)} ms)` : ''}`,
+    ])),
     [`encode, API, CPU (${a.CPU.encode.n} calls)`, `p50 ${fmtMs(a.CPU.encode.p50)} ms, p95 ${fmtMs(a.CPU.encode.p95)} ms`],
     [`encode, API, WebGPU (${a.WebGPU.encode.n} calls)`, `p50 ${fmtMs(a.WebGPU.encode.p50)} ms, p95 ${fmtMs(a.WebGPU.encode.p95)} ms`],
     ...['CPU', 'WebGPU'].map((b) => {

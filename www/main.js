@@ -1328,6 +1328,14 @@ async function measureAuto() {
     gpu.free();
     gpuMod.releaseGpuMemory?.();
   }
+  if (auto.decision.backend === 'webgpu' && explorer !== target.ex && String(explorer?.backend) === 'CPU') {
+    // The model was switched while it was measured: start the new one on WebGPU too.
+    const now = loaded;
+    gpuMod.Explorer.create(now.manifestText, now.weights, 'webgpu').then(
+      (ex) => (loaded === now ? adoptExplorer(ex, gpuMod) : ex.free()),
+      (err) => console.warn('auto: the model could not start on WebGPU; it stays on the CPU:', err),
+    );
+  }
   if (auto.decision.backend === 'cpu' && String(explorer?.backend) === 'CPU') {
     els.statusReason.textContent = sentence(auto.decision.reason);
     showNotice('WebGPU is not in use: decoding runs on the CPU.', sentence(auto.decision.reason));
