@@ -177,9 +177,15 @@ async function apiLatency(browser, server, backend) {
  */
 async function watchFrames(page) {
   await page.evaluate(() => {
-    const w = { gaps: [], longTasks: [], run: true };
+    const w = { gaps: [], longTasks: [], frames: [], run: true };
     window.__frameWatch = w;
     new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(e.duration))).observe({ type: 'longtask' });
+    // Long animation frames name the scripts that ran in them (none: the time was elsewhere).
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.frames.push({
+      ms: Math.round(e.duration),
+      blocking_ms: Math.round(e.blockingDuration),
+      scripts: e.scripts.map((x) => `${x.invoker} ${Math.round(x.duration)} ms`),
+    }))).observe({ type: 'long-animation-frame' });
     let last = performance.now();
     const tick = (t) => {
       w.gaps.push(t - last);
@@ -192,7 +198,7 @@ async function watchFrames(page) {
     const w = window.__frameWatch;
     w.run = false;
     const gaps = w.gaps.slice(1).sort((a, b) => a - b);
-    return { frames: gaps.length, max_frame_gap_ms: gaps[gaps.length - 1] ?? 0, p99_frame_gap_ms: gaps[Math.floor(gaps.length * 0.99)] ?? 0, long_tasks: w.longTasks.length, longest_task_ms: Math.max(0, ...w.longTasks) };
+    return { long_frames: w.frames.sort((a, b) => b.ms - a.ms).slice(0, 5), frames: gaps.length, max_frame_gap_ms: gaps[gaps.length - 1] ?? 0, p99_frame_gap_ms: gaps[Math.floor(gaps.length * 0.99)] ?? 0, long_tasks: w.longTasks.length, longest_task_ms: Math.max(0, ...w.longTasks) };
   });
 }
 
