@@ -19,5 +19,7 @@ pub mod latent_map;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod train;
 
+#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
+mod gpu_dense;
 #[cfg(target_arch = "wasm32")]
 mod web;

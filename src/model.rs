@@ -288,6 +288,14 @@ impl Decoder {
         sigmoid(self.logits(z))
     }
 
+    /// The layers of a fully connected decoder, input side first (ReLU between, sigmoid last);
+    /// `None` for a convolutional decoder. The WebGPU decode runs them as fused kernels.
+    pub fn mlp_layers(&self) -> Option<Vec<&Linear>> {
+        self.deconvs
+            .is_empty()
+            .then(|| self.layers.iter().chain([&self.output]).collect())
+    }
+
     /// The fully connected decoder as plain numbers, input side first: each layer computes
     /// `act(h · W + b)` with `W` row-major `[inputs, outputs]`, ReLU between layers and the
     /// sigmoid last. For other runtimes (the benchmark); `None` for a convolutional decoder.

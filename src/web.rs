@@ -2,6 +2,7 @@
 //! `decode`, `decodeBatch` and `encode`. Every read back from the GPU is async; every error
 //! reaches JS as an exception with a message.
 
+use std::cell::Cell;
 #[cfg(feature = "webgpu")]
 use std::cell::RefCell;
 
@@ -71,6 +72,19 @@ pub struct Explorer {
     adapter: String,
     latent_dim: usize,
     pixels: usize,
+    decoder_kernels: Cell<DecoderKernels>,
+}
+
+/// Which kernels the last decode ran, for the tests and the benchmark.
+#[derive(Clone, Copy)]
+enum DecoderKernels {
+    /// No decode yet.
+    None,
+    /// burn's ops (matmul, bias add, activation).
+    Burn,
+    /// One fused dense kernel per layer (WebGPU, fully connected decoder).
+    #[cfg_attr(not(feature = "webgpu"), expect(dead_code))]
+    Fused,
 }
 
 #[derive(Serialize)]
@@ -113,6 +127,7 @@ impl Explorer {
             adapter,
             latent_dim: manifest.latent_dim,
             pixels: manifest.config().pixels(),
+            decoder_kernels: Cell::new(DecoderKernels::None),
         };
         // Compile the pipelines and fill the memory pools now, so the first slider move is fast.
         explorer.decode(vec![0.0; explorer.latent_dim]).await?;
@@ -138,6 +153,18 @@ impl Explorer {
         self.adapter.clone()
     }
 
+    /// The kernels the last decode ran: "fused" (one dense kernel per layer, WebGPU), "burn"
+    /// (burn's ops) or "" before the first decode.
+    #[wasm_bindgen(getter, js_name = decoderKernels)]
+    pub fn decoder_kernels(&self) -> String {
+        match self.decoder_kernels.get() {
+            DecoderKernels::None => "",
+            DecoderKernels::Burn => "burn",
+            DecoderKernels::Fused => "fused",
+        }
+        .to_string()
+    }
+
     #[wasm_bindgen(getter, js_name = latentDim)]
     pub fn latent_dim(&self) -> usize {
         self.latent_dim
@@ -160,7 +187,7 @@ impl Explorer {
         let n = n as usize;
         check_input("latent vector", &zs, n, self.latent_dim, Z_RANGE)?;
         let z = Tensor::<2>::from_data(TensorData::new(zs, [n, self.latent_dim]), &self.device);
-        let images = read(self.vae.decoder.forward(z)).await?;
+        let images = read(self.decoder_forward(z)).await?;
         // Bernoulli means are in [0, 1]. A GPU that computes garbage raises no error of its own
         // (seen with rejected shaders), so the numbers are the check.
         let bad = images
@@ -204,6 +231,22 @@ impl Explorer {
             log_var: read(log_var).await?,
         };
         serde_wasm_bindgen::to_value(&encoding).map_err(js_error)
+    }
+}
+
+impl Explorer {
+    /// Bernoulli means for `z`: on WebGPU through the fused dense kernels (one dispatch per
+    /// layer), otherwise, or for a convolutional decoder, through burn's ops.
+    fn decoder_forward(&self, z: Tensor<2>) -> Tensor<2> {
+        #[cfg(feature = "webgpu")]
+        if self.backend == "WebGPU"
+            && let Some(images) = crate::gpu_dense::decode(&self.vae.decoder, &z)
+        {
+            self.decoder_kernels.set(DecoderKernels::Fused);
+            return images;
+        }
+        self.decoder_kernels.set(DecoderKernels::Burn);
+        self.vae.decoder.forward(z)
     }
 }
 

@@ -164,9 +164,11 @@ const runtimes = {
 
 // ---------------------------------------------------------------- hand-written WGSL
 
-// One invocation computes 4 outputs (a vec4 of W's row) for 4 batch rows: each W load serves
-// 4 rows, each h load 4 outputs. W is row-major [inputs, outputs], so neighbouring invocations
-// read neighbouring memory.
+// One invocation computes 4 outputs (a vec4 of W's row) for ROWS batch rows: each W load serves
+// ROWS rows, each h load 4 outputs. W is row-major [inputs, outputs], so neighbouring
+// invocations read neighbouring memory. The accumulators are separate variables, not an array:
+// SwiftShader keeps an indexed private array in memory, which measured several times slower.
+// ROWS is 1 for batches under 4 (no wasted rows) and 4 otherwise.
 const SHADER = /* wgsl */ `
 struct Params { batch: u32, inputs: u32, outputs4: u32, act: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
@@ -175,28 +177,45 @@ struct Params { batch: u32, inputs: u32, outputs4: u32, act: u32 }
 @group(0) @binding(3) var<storage, read> bias: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> out: array<vec4<f32>>;
 
-const ROWS = 4u;
+override ROWS: u32 = 4u;
+
+fn act(v: vec4<f32>) -> vec4<f32> {
+  if (p.act == 0u) { return max(v, vec4<f32>(0.0)); }
+  return 1.0 / (1.0 + exp(-v));
+}
+
+fn store(v: vec4<f32>, b: u32, j: u32) {
+  if (b < p.batch) { out[b * p.outputs4 + j] = act(v); }
+}
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) g: vec3<u32>) {
   let j = g.x;
   if (j >= p.outputs4) { return; }
   let b0 = g.y * ROWS;
-  var acc: array<vec4<f32>, 4>;
-  for (var r = 0u; r < ROWS; r++) { acc[r] = bias[j]; }
-  var base: array<u32, 4>;
-  for (var r = 0u; r < ROWS; r++) { base[r] = min(b0 + r, p.batch - 1u) * p.inputs; }
+  let last = p.batch - 1u;
+  let h0 = min(b0, last) * p.inputs;
+  let h1 = min(b0 + 1u, last) * p.inputs;
+  let h2 = min(b0 + 2u, last) * p.inputs;
+  let h3 = min(b0 + 3u, last) * p.inputs;
+  var a0 = bias[j];
+  var a1 = a0;
+  var a2 = a0;
+  var a3 = a0;
   for (var k = 0u; k < p.inputs; k++) {
     let wk = w[k * p.outputs4 + j];
-    for (var r = 0u; r < ROWS; r++) { acc[r] += h[base[r] + k] * wk; }
-  }
-  for (var r = 0u; r < ROWS; r++) {
-    let b = b0 + r;
-    if (b < p.batch) {
-      var v = acc[r];
-      if (p.act == 0u) { v = max(v, vec4<f32>(0.0)); } else { v = 1.0 / (1.0 + exp(-v)); }
-      out[b * p.outputs4 + j] = v;
+    a0 += h[h0 + k] * wk;
+    if (ROWS > 1u) {
+      a1 += h[h1 + k] * wk;
+      a2 += h[h2 + k] * wk;
+      a3 += h[h3 + k] * wk;
     }
+  }
+  store(a0, b0, j);
+  if (ROWS > 1u) {
+    store(a1, b0 + 1u, j);
+    store(a2, b0 + 2u, j);
+    store(a3, b0 + 3u, j);
   }
 }`;
 
@@ -215,10 +234,15 @@ async function handWgsl(layers, maxBatch) {
     return b;
   };
   const latent = layers[0].inputs;
-  const pipeline = device.createComputePipeline({
-    layout: 'auto',
-    compute: { module: device.createShaderModule({ code: SHADER }), entryPoint: 'main' },
+  const module = device.createShaderModule({ code: SHADER });
+  const bindings = ['uniform', 'read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'];
+  const groupLayout = device.createBindGroupLayout({
+    entries: bindings.map((type, binding) => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } })),
   });
+  const layout = device.createPipelineLayout({ bindGroupLayouts: [groupLayout] });
+  const pipelineFor = (rows) =>
+    device.createComputePipeline({ layout, compute: { module, entryPoint: 'main', constants: { ROWS: rows } } });
+  const pipelines = { 1: pipelineFor(1), 4: pipelineFor(4) };
   const input = buffer(maxBatch * latent * 4, S.STORAGE | S.COPY_DST);
   let h = input;
   const stages = layers.map((l) => {
@@ -226,7 +250,7 @@ async function handWgsl(layers, maxBatch) {
     const params = buffer(16, S.UNIFORM | S.COPY_DST);
     const out = buffer(maxBatch * l.outputs * 4, S.STORAGE | S.COPY_SRC);
     const group = device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
+      layout: groupLayout,
       entries: [params, h, buffer(l.weight.length * 4, S.STORAGE, l.weight), buffer(l.bias.length * 4, S.STORAGE, l.bias), out]
         .map((b, binding) => ({ binding, resource: { buffer: b } })),
     });
@@ -242,11 +266,12 @@ async function handWgsl(layers, maxBatch) {
       device.queue.writeBuffer(input, 0, z);
       const enc = device.createCommandEncoder();
       const pass = enc.beginComputePass();
-      pass.setPipeline(pipeline);
+      const rows = n < 4 ? 1 : 4;
+      pass.setPipeline(pipelines[rows]);
       for (const { l, params, group } of stages) {
         device.queue.writeBuffer(params, 0, new Uint32Array([n, l.inputs, l.outputs / 4, l.activation === 'relu' ? 0 : 1]));
         pass.setBindGroup(0, group);
-        pass.dispatchWorkgroups(Math.ceil(l.outputs / 4 / 64), Math.ceil(n / 4));
+        pass.dispatchWorkgroups(Math.ceil(l.outputs / 4 / 64), Math.ceil(n / rows));
       }
       pass.end();
       if (!staging.has(n)) staging.set(n, buffer(n * pixels * 4, S.MAP_READ | S.COPY_DST));

@@ -491,6 +491,7 @@ describe('WebGPU backend (--enable-unsafe-webgpu, ?backend=webgpu)', () => {
           encs.push(a.mu);
         }
         out.encDiff = maxAbs(encs[0], encs[1]);
+        out.kernels = [cpu.decoderKernels, gpu.decoderKernels];
         return out;
       } finally {
         cpu.free();
@@ -498,6 +499,8 @@ describe('WebGPU backend (--enable-unsafe-webgpu, ?backend=webgpu)', () => {
       }
     });
     assert.deepEqual(r.backends, ['CPU', 'WebGPU']);
+    // The WebGPU decode of this MLP runs the fused dense kernels, not a silent fallback.
+    assert.deepEqual(r.kernels, ['burn', 'fused']);
     const D = r.D;
     assert.deepEqual(r.lengths, [...Array(16).fill(784), 8 * 784, 8 * 784, D, D, D, D, D, D, D, D]);
     assert.ok(r.finite, 'all values finite');
