@@ -139,13 +139,36 @@ export class LatentMap {
     this.#moveTo(cx + d[0] * step * (x1 - x0), cy + d[1] * step * (y1 - y0), e.timeStamp);
   }
 
-  #draw() {
-    const ctx = this.canvas.getContext('2d');
+  /**
+   * The background, axes and scatter of encodings: thousands of rectangles that only change
+   * with the model, so they are drawn once into a second canvas and copied on every frame
+   * (redrawing them per frame was most of the page's script time while dragging).
+   */
+  #scatter() {
     const { width, height } = this.canvas;
-    ctx.clearRect(0, 0, width, height);
+    const key = `${width}x${height}`;
+    if (this.layer?.map === this.map && this.layer.key === key) return this.layer.canvas;
+    const canvas = this.layer?.canvas ?? document.createElement('canvas');
+    canvas.width = width;
+    canvas.height = height;
+    const ctx = canvas.getContext('2d');
     ctx.fillStyle = '#fff';
     ctx.fillRect(0, 0, width, height);
+    if (this.map) this.#drawScatter(ctx);
+    this.layer = { map: this.map, key, canvas };
+    return canvas;
+  }
+
+  #draw() {
+    const ctx = this.canvas.getContext('2d');
+    ctx.drawImage(this.#scatter(), 0, 0);
     if (!this.map) return;
+    if (this.posterior) this.#drawPosterior(ctx);
+    if (this.z) this.#drawZ(ctx);
+  }
+
+  #drawScatter(ctx) {
+    const { width, height } = this.canvas;
     // Axes through the origin of the plane.
     ctx.strokeStyle = '#ddd';
     ctx.lineWidth = 1;
@@ -163,24 +186,25 @@ export class LatentMap {
       ctx.fillRect(px - 1.5, py - 1.5, 3, 3);
     }
     ctx.globalAlpha = 1;
-    if (this.posterior) this.#drawPosterior(ctx);
-    if (this.z) {
-      const [px, py] = this.#toCanvas(this.project(this.z));
-      ctx.lineWidth = 2.5;
-      ctx.strokeStyle = '#fff';
-      ctx.beginPath();
-      ctx.arc(px, py, 7, 0, 2 * Math.PI);
-      ctx.stroke();
-      ctx.lineWidth = 1.5;
-      ctx.strokeStyle = '#c00';
-      ctx.beginPath();
-      ctx.arc(px, py, 7, 0, 2 * Math.PI);
-      ctx.moveTo(px - 11, py);
-      ctx.lineTo(px + 11, py);
-      ctx.moveTo(px, py - 11);
-      ctx.lineTo(px, py + 11);
-      ctx.stroke();
-    }
+  }
+
+  /** The current z: a red cross-hair ringed in white. */
+  #drawZ(ctx) {
+    const [px, py] = this.#toCanvas(this.project(this.z));
+    ctx.lineWidth = 2.5;
+    ctx.strokeStyle = '#fff';
+    ctx.beginPath();
+    ctx.arc(px, py, 7, 0, 2 * Math.PI);
+    ctx.stroke();
+    ctx.lineWidth = 1.5;
+    ctx.strokeStyle = '#c00';
+    ctx.beginPath();
+    ctx.arc(px, py, 7, 0, 2 * Math.PI);
+    ctx.moveTo(px - 11, py);
+    ctx.lineTo(px + 11, py);
+    ctx.moveTo(px, py - 11);
+    ctx.lineTo(px, py + 11);
+    ctx.stroke();
   }
 
   /** The 1σ ellipse of q(z|x) projected onto the plane: covariance A diag(σ²) Aᵀ. */
