@@ -14,10 +14,11 @@ use burn::nn::Linear;
 use burn::tensor::{DType, Shape, Tensor};
 use cubecl::prelude::*;
 
-use crate::model::Decoder;
+use crate::model::{Decoder, Encoder};
 
 /// Batch rows per invocation: one for a single image (no wasted rows), four for batches so each
-/// weight load serves four rows (eight measured no faster in `make bench` on SwiftShader).
+/// weight load serves four rows (eight measured no faster in `make bench` on SwiftShader). The
+/// kernel supports these two.
 fn rows_per_invocation(batch: usize) -> usize {
     if batch < 4 { 1 } else { 4 }
 }
@@ -32,14 +33,39 @@ struct DenseShape {
     columns: usize,
 }
 
+/// What follows the affine map: nothing (μ, log σ²), ReLU (hidden layers), sigmoid (pixels).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    Identity,
+    Relu,
+    Sigmoid,
+}
+
+impl Activation {
+    /// As the kernel's comptime argument.
+    fn code(self) -> u32 {
+        match self {
+            Activation::Identity => IDENTITY,
+            Activation::Relu => RELU,
+            Activation::Sigmoid => SIGMOID,
+        }
+    }
+}
+
+const IDENTITY: u32 = 0;
+const RELU: u32 = 1;
+const SIGMOID: u32 = 2;
+
 #[cube]
-fn activate<F: Float, N: Size>(v: Vector<F, N>, #[comptime] sigmoid: bool) -> Vector<F, N> {
+fn activate<F: Float, N: Size>(v: Vector<F, N>, #[comptime] activation: u32) -> Vector<F, N> {
     let zero = Vector::broadcast(F::new(0.0));
-    if sigmoid {
+    if comptime![activation == SIGMOID] {
         let one = Vector::broadcast(F::new(1.0));
         one / (one + Vector::exp(zero - v))
-    } else {
+    } else if comptime![activation == RELU] {
         <Vector<F, N> as FloatOps>::max(v, zero)
+    } else {
+        v
     }
 }
 
@@ -51,100 +77,41 @@ fn dense_kernel<F: Float, N: Size>(
     out: &mut [Vector<F, N>],
     shape: DenseShape,
     #[comptime] rows: usize,
-    #[comptime] sigmoid: bool,
+    #[comptime] activation: u32,
 ) {
     let j = ABSOLUTE_POS_X as usize;
     if j >= shape.columns {
         terminate!();
     }
-    // Up to eight rows in registers. The `rows` tests are resolved when the kernel is
+    // One or four rows, in separate registers: the `rows` tests are resolved when the kernel is
     // generated, so a one-row kernel has one accumulator and no dead work.
     let first = ABSOLUTE_POS_Y as usize * rows;
     let last = shape.batch - 1;
     // Rows past the batch read the last row (in bounds) and are not written.
-    let h0 = clamp_max(first, last) * shape.inputs;
+    let h0 = first * shape.inputs;
     let h1 = clamp_max(first + 1, last) * shape.inputs;
     let h2 = clamp_max(first + 2, last) * shape.inputs;
     let h3 = clamp_max(first + 3, last) * shape.inputs;
-    let h4 = clamp_max(first + 4, last) * shape.inputs;
-    let h5 = clamp_max(first + 5, last) * shape.inputs;
-    let h6 = clamp_max(first + 6, last) * shape.inputs;
-    let h7 = clamp_max(first + 7, last) * shape.inputs;
     let mut a0 = bias[j];
     let mut a1 = a0;
     let mut a2 = a0;
     let mut a3 = a0;
-    let mut a4 = a0;
-    let mut a5 = a0;
-    let mut a6 = a0;
-    let mut a7 = a0;
     for k in 0..shape.inputs {
         let wk = w[k * shape.columns + j];
         a0 += Vector::broadcast(h[h0 + k]) * wk;
         if comptime![rows > 1] {
             a1 += Vector::broadcast(h[h1 + k]) * wk;
-        }
-        if comptime![rows > 2] {
             a2 += Vector::broadcast(h[h2 + k]) * wk;
             a3 += Vector::broadcast(h[h3 + k]) * wk;
         }
-        if comptime![rows > 4] {
-            a4 += Vector::broadcast(h[h4 + k]) * wk;
-            a5 += Vector::broadcast(h[h5 + k]) * wk;
-            a6 += Vector::broadcast(h[h6 + k]) * wk;
-            a7 += Vector::broadcast(h[h7 + k]) * wk;
-        }
     }
     let o = first * shape.columns + j;
-    out[o] = activate::<F, N>(a0, sigmoid);
+    out[o] = activate::<F, N>(a0, activation);
     if comptime![rows > 1] {
-        write_row::<F, N>(out, a1, first + 1 < shape.batch, o + shape.columns, sigmoid);
-    }
-    if comptime![rows > 2] {
-        write_row::<F, N>(
-            out,
-            a2,
-            first + 2 < shape.batch,
-            o + 2 * shape.columns,
-            sigmoid,
-        );
-        write_row::<F, N>(
-            out,
-            a3,
-            first + 3 < shape.batch,
-            o + 3 * shape.columns,
-            sigmoid,
-        );
-    }
-    if comptime![rows > 4] {
-        write_row::<F, N>(
-            out,
-            a4,
-            first + 4 < shape.batch,
-            o + 4 * shape.columns,
-            sigmoid,
-        );
-        write_row::<F, N>(
-            out,
-            a5,
-            first + 5 < shape.batch,
-            o + 5 * shape.columns,
-            sigmoid,
-        );
-        write_row::<F, N>(
-            out,
-            a6,
-            first + 6 < shape.batch,
-            o + 6 * shape.columns,
-            sigmoid,
-        );
-        write_row::<F, N>(
-            out,
-            a7,
-            first + 7 < shape.batch,
-            o + 7 * shape.columns,
-            sigmoid,
-        );
+        let c = shape.columns;
+        write_row::<F, N>(out, a1, first + 1 < shape.batch, o + c, activation);
+        write_row::<F, N>(out, a2, first + 2 < shape.batch, o + 2 * c, activation);
+        write_row::<F, N>(out, a3, first + 3 < shape.batch, o + 3 * c, activation);
     }
 }
 
@@ -155,10 +122,10 @@ fn write_row<F: Float, N: Size>(
     acc: Vector<F, N>,
     in_batch: bool,
     index: usize,
-    #[comptime] sigmoid: bool,
+    #[comptime] activation: u32,
 ) {
     if in_batch {
-        out[index] = activate::<F, N>(acc, sigmoid);
+        out[index] = activate::<F, N>(acc, activation);
     }
 }
 
@@ -170,9 +137,29 @@ pub fn decode(decoder: &Decoder, z: &Tensor<2>) -> Option<Tensor<2>> {
     let last = layers.len() - 1;
     let mut h = cube_tensor(z.clone())?;
     for (i, layer) in layers.into_iter().enumerate() {
-        h = dense(h, layer, i == last)?;
+        let activation = if i == last {
+            Activation::Sigmoid
+        } else {
+            Activation::Relu
+        };
+        h = dense(h, layer, activation)?;
     }
     Some(Tensor::from_primitive::<Cube>(h))
+}
+
+/// The posterior's `(μ, log σ²)` through the fused kernels, or `None` as for [`decode`].
+pub fn encode(encoder: &Encoder, x: &Tensor<2>) -> Option<(Tensor<2>, Tensor<2>)> {
+    let (layers, mu, log_var) = encoder.mlp_layers()?;
+    let mut h = cube_tensor(x.clone())?;
+    for layer in layers {
+        h = dense(h, layer, Activation::Relu)?;
+    }
+    let mu = dense(h.clone(), mu, Activation::Identity)?;
+    let log_var = dense(h, log_var, Activation::Identity)?;
+    Some((
+        Tensor::from_primitive::<Cube>(mu),
+        Tensor::from_primitive::<Cube>(log_var),
+    ))
 }
 
 fn cube_tensor<const D: usize>(tensor: Tensor<D>) -> Option<CubeTensor> {
@@ -181,7 +168,7 @@ fn cube_tensor<const D: usize>(tensor: Tensor<D>) -> Option<CubeTensor> {
 }
 
 /// One layer, `act(h · W + b)`, as one dispatch.
-fn dense(h: CubeTensor, layer: &Linear, sigmoid: bool) -> Option<CubeTensor> {
+fn dense(h: CubeTensor, layer: &Linear, activation: Activation) -> Option<CubeTensor> {
     let w = cube_tensor(layer.weight.val())?;
     let b = cube_tensor(layer.bias.as_ref()?.val())?;
     let [batch, inputs] = h.meta.shape().dims();
@@ -220,7 +207,7 @@ fn dense(h: CubeTensor, layer: &Linear, sigmoid: bool) -> Option<CubeTensor> {
             out.clone().into_buffer_arg(),
             DenseShapeLaunch::new(batch, inputs, columns),
             rows,
-            sigmoid,
+            activation.code(),
         );
     }
     Some(out)

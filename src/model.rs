@@ -235,6 +235,14 @@ impl Encoder {
         (self.mu.forward(h.clone()), self.log_var.forward(h))
     }
 
+    /// For an encoder without convolutions: its hidden layers (each followed by a ReLU), then
+    /// the μ and log σ² heads. The WebGPU encode runs them as fused kernels.
+    pub fn mlp_layers(&self) -> Option<(&[Linear], &Linear, &Linear)> {
+        self.convs
+            .is_empty()
+            .then_some((&self.layers[..], &self.mu, &self.log_var))
+    }
+
     /// Latent size (the width of μ).
     pub fn latent_dim(&self) -> usize {
         self.mu.weight.val().dims()[1]

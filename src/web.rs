@@ -225,7 +225,7 @@ impl Explorer {
     pub async fn encode(&self, pixels: Vec<f32>) -> Result<JsValue, JsError> {
         check_input("image", &pixels, 1, self.pixels, (0.0, 1.0))?;
         let x = Tensor::<2>::from_data(TensorData::new(pixels, [1, self.pixels]), &self.device);
-        let (mu, log_var) = self.vae.encoder.forward(x);
+        let (mu, log_var) = self.encoder_forward(x);
         let encoding = Encoding {
             mu: read(mu).await?,
             log_var: read(log_var).await?,
@@ -247,6 +247,17 @@ impl Explorer {
         }
         self.decoder_kernels.set(DecoderKernels::Burn);
         self.vae.decoder.forward(z)
+    }
+
+    /// `(μ, log σ²)` for the images `x`, through the fused kernels where the decode uses them.
+    fn encoder_forward(&self, x: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
+        #[cfg(feature = "webgpu")]
+        if self.backend == "WebGPU"
+            && let Some(posterior) = crate::gpu_dense::encode(&self.vae.encoder, &x)
+        {
+            return posterior;
+        }
+        self.vae.encoder.forward(x)
     }
 }
 
