@@ -4,6 +4,7 @@
 //! [`bundle`] (weights + manifest) → `web` (the wasm API the page calls).
 
 pub mod bundle;
+pub mod cpu_dense;
 pub mod model;
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -16,6 +16,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::bundle::{Manifest, load_model};
+use crate::cpu_dense::{DenseLayer, DenseStack};
 use crate::model::Vae;
 
 unsafe extern "C" {
@@ -73,6 +74,24 @@ pub struct Explorer {
     latent_dim: usize,
     pixels: usize,
     decoder_kernels: Cell<DecoderKernels>,
+    /// On the CPU backend, a fully connected model's layers with their weights packed for
+    /// `cpu_dense` (`None` on WebGPU and for a convolutional model).
+    packed: Option<Packed>,
+}
+
+struct Packed {
+    decoder: DenseStack,
+    encoder: Option<(DenseStack, [DenseLayer; 2])>,
+}
+
+impl Packed {
+    fn new(vae: &Vae) -> Result<Option<Self>, String> {
+        let Some(decoder) = DenseStack::decoder(&vae.decoder)? else {
+            return Ok(None);
+        };
+        let encoder = DenseStack::encoder(&vae.encoder)?;
+        Ok(Some(Packed { decoder, encoder }))
+    }
 }
 
 /// Which kernels the last decode ran, for the tests and the benchmark.
@@ -82,6 +101,8 @@ enum DecoderKernels {
     None,
     /// burn's ops (matmul, bias add, activation).
     Burn,
+    /// Packed dense layers on the CPU (`cpu_dense`, fully connected decoder).
+    Packed,
     /// One fused dense kernel per layer (WebGPU, fully connected decoder).
     #[cfg_attr(not(feature = "webgpu"), expect(dead_code))]
     Fused,
@@ -119,6 +140,11 @@ impl Explorer {
         let manifest = Manifest::parse(&manifest).map_err(js_error)?;
         let (device, backend, reason, adapter) = pick_device(choice).await?;
         let vae = load_model(&manifest, weights, &device).map_err(js_error)?;
+        let packed = if backend == "CPU" {
+            Packed::new(&vae).map_err(js_error)?
+        } else {
+            None
+        };
         let explorer = Explorer {
             vae,
             device,
@@ -128,6 +154,7 @@ impl Explorer {
             latent_dim: manifest.latent_dim,
             pixels: manifest.config().pixels(),
             decoder_kernels: Cell::new(DecoderKernels::None),
+            packed,
         };
         // Compile the pipelines and fill the memory pools now, so the first slider move is fast.
         explorer.decode(vec![0.0; explorer.latent_dim]).await?;
@@ -153,13 +180,14 @@ impl Explorer {
         self.adapter.clone()
     }
 
-    /// The kernels the last decode ran: "fused" (one dense kernel per layer, WebGPU), "burn"
-    /// (burn's ops) or "" before the first decode.
+    /// The kernels the last decode ran: "fused" (one dense kernel per layer, WebGPU), "packed"
+    /// (packed dense layers, CPU), "burn" (burn's ops) or "" before the first decode.
     #[wasm_bindgen(getter, js_name = decoderKernels)]
     pub fn decoder_kernels(&self) -> String {
         match self.decoder_kernels.get() {
             DecoderKernels::None => "",
             DecoderKernels::Burn => "burn",
+            DecoderKernels::Packed => "packed",
             DecoderKernels::Fused => "fused",
         }
         .to_string()
@@ -186,8 +214,13 @@ impl Explorer {
         }
         let n = n as usize;
         check_input("latent vector", &zs, n, self.latent_dim, Z_RANGE)?;
-        let z = Tensor::<2>::from_data(TensorData::new(zs, [n, self.latent_dim]), &self.device);
-        let images = read(self.decoder_forward(z)).await?;
+        let images = if let Some(packed) = &self.packed {
+            self.decoder_kernels.set(DecoderKernels::Packed);
+            packed.decoder.forward(&zs, n)
+        } else {
+            let z = Tensor::<2>::from_data(TensorData::new(zs, [n, self.latent_dim]), &self.device);
+            read(self.decoder_forward(z)).await?
+        };
         // Bernoulli means are in [0, 1]. A GPU that computes garbage raises no error of its own
         // (seen with rejected shaders), so the numbers are the check.
         let bad = images
@@ -224,11 +257,21 @@ impl Explorer {
     /// Encodes a 28×28 image (0 = background, 1 = ink) to the posterior's `{mu, logVar}`.
     pub async fn encode(&self, pixels: Vec<f32>) -> Result<JsValue, JsError> {
         check_input("image", &pixels, 1, self.pixels, (0.0, 1.0))?;
-        let x = Tensor::<2>::from_data(TensorData::new(pixels, [1, self.pixels]), &self.device);
-        let (mu, log_var) = self.encoder_forward(x);
-        let encoding = Encoding {
-            mu: read(mu).await?,
-            log_var: read(log_var).await?,
+        let encoding = if let Some((hidden, [mu, log_var])) =
+            self.packed.as_ref().and_then(|p| p.encoder.as_ref())
+        {
+            let h = hidden.forward(&pixels, 1);
+            Encoding {
+                mu: mu.forward(&h, 1),
+                log_var: log_var.forward(&h, 1),
+            }
+        } else {
+            let x = Tensor::<2>::from_data(TensorData::new(pixels, [1, self.pixels]), &self.device);
+            let (mu, log_var) = self.encoder_forward(x);
+            Encoding {
+                mu: read(mu).await?,
+                log_var: read(log_var).await?,
+            }
         };
         serde_wasm_bindgen::to_value(&encoding).map_err(js_error)
     }

@@ -372,4 +372,43 @@ window.runBench = async function runBench(config) {
 };
 
 
+/**
+ * The same runtimes side by side in one page, their calls alternating: A, B, A, B … with a
+ * macrotask before each. On a machine whose speed drifts between runs (these CI machines:
+ * ±30 %), both medians then come from the same minutes, so their ratio is steadier than one
+ * taken from two pages run a minute apart. config: { runs: [{ runtime, backend, threads }],
+ * model, batches, rounds }. Returns { label: { batch: median_ms } } and checks every output.
+ */
+window.runInterleaved = async function runInterleaved(config) {
+  const { runs, model, batches = [1, 256], rounds = 60, seed = 1 } = config;
+  const decoder = await (await fetch('/out/decoder.json')).json();
+  const layers = decoder.layers.map((l) => ({ ...l, weight: Float32Array.from(l.weight), bias: Float32Array.from(l.bias) }));
+  const latent = decoder.latent_dim;
+  const rts = [];
+  for (const run of runs) rts.push(await runtimes[run.runtime]({ ...run, model, layers, latent, batches }));
+  const result = {};
+  for (const batch of batches) {
+    const z = latentBatch(batch, latent, seed + batch);
+    const ref = referenceDecode(layers, z, batch);
+    const samples = rts.map(() => []);
+    for (const [i, rt] of rts.entries()) {
+      const err = maxAbsErr(await rt.decode(z, batch), ref);
+      if (!(err <= 1e-3)) throw new Error(`${runs[i].runtime}/${runs[i].backend}: wrong output (max abs err ${err})`);
+    }
+    for (let r = 0; r < rounds; r++) {
+      for (const [i, rt] of rts.entries()) {
+        await macrotask();
+        const s = performance.now();
+        await rt.decode(z, batch);
+        samples[i].push(performance.now() - s);
+      }
+    }
+    runs.forEach((run, i) => {
+      const key = `${run.runtime}/${run.backend}`;
+      result[key] = { ...result[key], [batch]: round(percentile(samples[i], 0.5)) };
+    });
+  }
+  return result;
+};
+
 document.body.dataset.ready = 'true';

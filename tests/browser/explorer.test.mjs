@@ -499,8 +499,9 @@ describe('WebGPU backend (--enable-unsafe-webgpu, ?backend=webgpu)', () => {
       }
     });
     assert.deepEqual(r.backends, ['CPU', 'WebGPU']);
-    // The WebGPU decode of this MLP runs the fused dense kernels, not a silent fallback.
-    assert.deepEqual(r.kernels, ['burn', 'fused']);
+    // This MLP decodes through the packed CPU layers and the fused WebGPU kernels, not a
+    // silent fallback to burn's ops.
+    assert.deepEqual(r.kernels, ['packed', 'fused']);
     const D = r.D;
     assert.deepEqual(r.lengths, [...Array(16).fill(784), 8 * 784, 8 * 784, D, D, D, D, D, D, D, D]);
     assert.ok(r.finite, 'all values finite');

@@ -94,7 +94,7 @@ describe('models on both backends (--enable-unsafe-webgpu)', () => {
     for (const m of index.models) {
       const r = await compareBackends(session.page, `/models/${m.path}`, null);
       assert.deepEqual(r.backends, ['CPU', 'WebGPU'], m.name);
-      assert.deepEqual(r.kernels, ['burn', 'fused'], `${m.name}: WebGPU decodes with the fused dense kernels`);
+      assert.deepEqual(r.kernels, ['packed', 'fused'], `${m.name}: the packed CPU layers and the fused WebGPU kernels`);
       assert.ok(r.lo >= 0 && r.hi <= 1, `${m.name}: values in [0, 1]: [${r.lo}, ${r.hi}]`);
       assert.ok(r.decode <= 1e-4, `${m.name}: max |cpu - webgpu| = ${r.decode}`);
       assert.ok(r.single <= 1e-4, `${m.name}: decode vs decodeBatch ${r.single}`);
@@ -109,7 +109,7 @@ describe('models on both backends (--enable-unsafe-webgpu)', () => {
     const vsGolden = r.cpu.reduce((m, v, i) => Math.max(m, Math.abs(v - golden.images[i])), 0);
     assert.ok(vsGolden <= 1e-4, `wasm CPU vs native: ${vsGolden}`);
     assert.ok(r.decode <= 1e-4, `WebGPU vs CPU: ${r.decode}`);
-    // The fused kernels are for fully connected decoders; this one runs burn's ops.
+    // The packed and fused kernels are for fully connected decoders; this one runs burn's ops.
     assert.deepEqual(r.kernels, ['burn', 'burn']);
     assert.ok(r.mu <= 1e-3 && r.logVar <= 1e-3, `encode differs (${r.mu}, ${r.logVar})`);
   });
