@@ -192,7 +192,7 @@ async function watchFrames(browser, page) {
     };
     requestAnimationFrame(tick);
   });
-  await browser.startTracing(page, { categories: ['toplevel', 'devtools.timeline', 'v8', 'blink.user_timing'] });
+  await browser.startTracing(page, { categories: ['toplevel', 'devtools.timeline'] });
   return async () => {
     const frames = await page.evaluate(() => {
       const w = window.__frameWatch;
