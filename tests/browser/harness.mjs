@@ -283,3 +283,59 @@ export function percentile(values, p) {
 export function median(values) {
   return percentile(values, 50);
 }
+
+// ---------------------------------------------------------------- main-thread tasks from a trace
+
+const FRAME_MS = 1000 / 60;
+// What Chromium calls one task of a thread's event loop (the name changed across versions).
+const TASK_EVENTS = new Set(['RunTask', 'ThreadControllerImpl::RunTask']);
+
+/**
+ * The page's tasks on the renderer main thread in a trace: how many ran longer than one frame,
+ * by the clock and by the thread's own CPU time (the difference is time the thread waited for
+ * a core, with 2 cores shared by the browser, GPU and renderer processes), and what was in the
+ * longest. Tasks that served the test driver (DevTools messages: Playwright's key presses and
+ * queries) are counted apart: they are not the page's.
+ */
+export function mainThreadTasks(trace) {
+  const events = trace.traceEvents ?? trace;
+  const main = events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+  const isTask = (e) => e.ph === 'X' && TASK_EVENTS.has(e.name);
+  const tasksOf = (m) => {
+    const all = events.filter((e) => e.pid === m.pid && e.tid === m.tid && isTask(e));
+    // Outermost only: a nested run loop reports tasks inside tasks.
+    return all.filter((e) => !all.some((o) => o !== e && o.ts <= e.ts && o.ts + o.dur >= e.ts + e.dur && o.dur > e.dur));
+  };
+  // The page's renderer is the one whose main thread ran the most tasks.
+  const candidates = main.map((m) => ({ m, tasks: tasksOf(m) })).sort((a, b) => b.tasks.length - a.tasks.length);
+  if (!candidates.length) return { tasks: 0, tasks_over_frame: 0, tasks_over_frame_cpu: 0, longest_task_ms: 0, longest_task_cpu_ms: 0, long_tasks: [] };
+  const { m, tasks: all } = candidates[0];
+  const thread = events.filter((e) => e.pid === m.pid && e.tid === m.tid && e.ph === 'X' && !TASK_EVENTS.has(e.name));
+  const within = (t, e) => e.ts >= t.ts && e.ts + e.dur <= t.ts + t.dur;
+  const devtools = (t) => thread.some((e) => within(t, e) && e.name === 'Receive mojo message' && /DevTools/.test(e.args?.chrome_mojo_event_info?.mojo_interface_tag ?? ''));
+  const driver = all.filter(devtools);
+  const tasks = all.filter((t) => !driver.includes(t));
+  const ms = (us) => Math.round((us ?? 0) / 100) / 10;
+  const describe = (t) => {
+    const inside = thread.filter((e) => within(t, e) && e.dur >= 1000);
+    // The outermost named pieces of the task, biggest first.
+    const top = inside.filter((e) => !inside.some((o) => o !== e && o.ts <= e.ts && o.ts + o.dur >= e.ts + e.dur && o.dur > e.dur));
+    const what = top.sort((a, b) => b.dur - a.dur).slice(0, 3).map((e) => {
+      const d = e.args?.data ?? {};
+      const where = d.url ? ` ${d.url.split('/').pop()}${d.functionName ? `:${d.functionName}` : ''}` : d.type ? ` ${d.type}` : '';
+      return `${e.name}${where} ${ms(e.dur)} ms`;
+    });
+    return { ms: ms(t.dur), cpu_ms: ms(t.tdur), in_it: what.join(', ') || 'nothing traced over 1 ms' };
+  };
+  const frameUs = FRAME_MS * 1000;
+  const byWall = [...tasks].sort((a, b) => b.dur - a.dur);
+  return {
+    tasks: tasks.length,
+    tasks_over_frame: tasks.filter((t) => t.dur > frameUs).length,
+    tasks_over_frame_cpu: tasks.filter((t) => (t.tdur ?? t.dur) > frameUs).length,
+    longest_task_ms: ms(byWall[0]?.dur),
+    longest_task_cpu_ms: ms(Math.max(0, ...tasks.map((t) => t.tdur ?? t.dur))),
+    long_tasks: byWall.filter((t) => t.dur > frameUs).slice(0, 5).map(describe),
+    driver_tasks: driver.length,
+  };
+}

@@ -19,6 +19,7 @@ import {
   pixelStats,
   drawStrokes,
   percentile,
+  mainThreadTasks,
 } from './harness.mjs';
 
 const LOAD = { timeout: 180_000 };
@@ -377,9 +378,10 @@ describe('hostile bursts (CPU backend)', () => {
       const { page } = s;
       await page.waitForFunction(() => window.vaeStats.traversalMs.length > 0, null, { timeout: 60_000 });
       await settle(page);
+      // Long tasks are judged by the main thread's own CPU time (from a trace), not by the clock:
+      // on a shared 2-core machine a 10 ms task can take 80 ms of wall time waiting for a core.
+      await browser().startTracing(page, { categories: ['toplevel', 'devtools.timeline'] });
       const r = await page.evaluate(async () => {
-        const longTasks = [];
-        new PerformanceObserver((list) => list.getEntries().forEach((e) => longTasks.push(e.duration))).observe({ type: 'longtask', buffered: false });
         const input = document.querySelector('#sliders input[type=range]');
         const [lo, hi] = [Number(input.min), Number(input.max)];
         const decodesBefore = window.vaeStats.decodes;
@@ -408,14 +410,15 @@ describe('hostile bursts (CPU backend)', () => {
         // Let the last decode and the deferred side panels land.
         await new Promise((resolve) => setTimeout(resolve, 2500));
         counting = false;
-        return { longTasks, burstMs, burstFrames, burstDecodes, decodes: window.vaeStats.decodes - decodesBefore };
+        return { burstMs, burstFrames, burstDecodes, decodes: window.vaeStats.decodes - decodesBefore };
       });
+      const tasks = mainThreadTasks(JSON.parse((await browser().stopTracing()).toString('utf8')));
       assert.ok(r.burstMs < 2000, `the burst took ${r.burstMs} ms`);
       // At most one decode per frame: 1,000 events, a few dozen images.
       assert.ok(r.burstDecodes > 0 && r.burstDecodes <= r.burstFrames + 2, `${r.burstDecodes} decodes for 1,000 events in ${r.burstFrames} frames`);
-      const worst = Math.max(0, ...r.longTasks);
-      assert.ok(worst <= 100, `long tasks: ${r.longTasks.map(Math.round).join(', ')} ms`);
-      console.log(JSON.stringify({ burst: { events: 1000, ms: Math.round(r.burstMs), frames: r.burstFrames, decodes: r.burstDecodes, longestTaskMs: Math.round(worst) } }));
+      assert.ok(tasks.tasks > 100, `the trace holds ${tasks.tasks} main-thread tasks`);
+      assert.ok(tasks.longest_task_cpu_ms <= 100, `longest task ${tasks.longest_task_cpu_ms} ms of CPU time; long tasks: ${JSON.stringify(tasks.long_tasks)}`);
+      console.log(JSON.stringify({ burst: { events: 1000, ms: Math.round(r.burstMs), frames: r.burstFrames, decodes: r.burstDecodes, longestTaskCpuMs: tasks.longest_task_cpu_ms, longestTaskMs: tasks.longest_task_ms } }));
 
       // The final image is the decode of the final z (a fresh Explorer on the same bundle).
       const z = await sliderValues(page);
