@@ -3,21 +3,24 @@
 //! them again on every call and whose wasm SIMD128 kernel measured 1.2–1.5× ONNX Runtime's on
 //! the benchmark's batch of 256 (see the README's decoder-speed section).
 //!
-//! W is stored in panels of 8 output columns, `[panel][input][8]`, so the inner loop reads it
-//! sequentially, and one panel (16 KB for 512 inputs) stays in the L1 cache while every batch
-//! row passes over it. A tile is 4 rows × 8 columns: 8 vector accumulators, each weight load
-//! serving 4 rows and each input 8 columns. On wasm32 the tile uses SIMD128; elsewhere the same
-//! code runs on plain arrays (the native tests check it against burn's layers).
+//! W is stored in panels of 16 output columns, `[panel][input][16]`, so the inner loop reads it
+//! sequentially, and one panel (32 KB for 512 inputs) stays in the L1 cache while every batch
+//! row passes over it. A tile is 2 rows × 16 columns: 8 vector accumulators, each weight load
+//! serving 2 rows and each input 16 columns. Of the shapes timed against ONNX Runtime at batch
+//! 256 (rows × columns 4×8, 5×8, 2×16, 3×12, 3×16), 2×16 was the fastest, about 5 % ahead of
+//! 4×8; those with more than 8 accumulators were 6–18 % slower (V8 spills registers). On wasm32
+//! the tile uses SIMD128; elsewhere the same code runs on plain arrays (the native tests check
+//! it against burn's layers).
 
 use burn::nn::Linear;
 use burn::tensor::Tensor;
 
 use crate::model::{Decoder, Encoder};
 
-/// Output columns per panel (two 4-lane vectors).
-const PANEL: usize = 8;
+/// Output columns per panel (four 4-lane vectors).
+const PANEL: usize = 16;
 /// Batch rows per tile.
-const ROWS: usize = 4;
+const ROWS: usize = 2;
 
 /// What follows the affine map: nothing (μ, log σ²), ReLU (hidden layers), sigmoid (pixels).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -117,7 +120,7 @@ impl DenseLayer {
                     out[o..o + width].copy_from_slice(&values[..width]);
                 }
             };
-            // Whole tiles of four rows, then the rest one row at a time. Measured and left out:
+            // Whole tiles of two rows, then the rest one row at a time. Measured and left out:
             // blocking the rows for the L2 cache (no faster at these sizes), and skipping the
             // zeros a ReLU leaves (about half the inputs) a row at a time (1.4× slower: it
             // loses the tile's reuse of each weight load).
@@ -139,35 +142,37 @@ impl DenseLayer {
     }
 }
 
-/// `R` rows of `h · panel + bias`, 8 columns each: 2·R vector accumulators (R is 4 or 1, so
-/// they fit the 16 SIMD registers of x86-64 and the loops unroll).
+/// `R` rows of `h · panel + bias`, 16 columns each: 4·R vector accumulators (R is 2 or 1, so
+/// they fit the 16 SIMD registers of x86-64 beside the weights, and the loops unroll).
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
 fn tile<const R: usize>(panel: &[f32], bias: &[f32], rows: [&[f32]; R]) -> [[f32; PANEL]; R] {
     use core::arch::wasm32::*;
+    // 4-lane vectors per panel row.
+    const LANES: usize = PANEL / 4;
     let k = rows[0].len();
     assert!(panel.len() >= k * PANEL && bias.len() >= PANEL);
     assert!(rows.iter().all(|r| r.len() == k));
     // Safety (all loads below): j < k, the panel holds k × 8 values and each row k (checked
     // above); wasm allows unaligned v128 loads.
     let load = |s: &[f32], at: usize| unsafe { v128_load(s.as_ptr().add(at) as *const v128) };
-    let bias = [load(bias, 0), load(bias, 4)];
+    let bias: [v128; LANES] = std::array::from_fn(|v| load(bias, 4 * v));
     let mut acc = [bias; R];
     for j in 0..k {
-        let w = [load(panel, j * PANEL), load(panel, j * PANEL + 4)];
+        let w: [v128; LANES] = std::array::from_fn(|v| load(panel, j * PANEL + 4 * v));
         for (a, row) in acc.iter_mut().zip(rows) {
             // One instruction (v128.load32_splat), not a scalar load and a splat.
             let x = unsafe { v128_load32_splat(row.as_ptr().add(j) as *const u32) };
-            a[0] = f32x4_add(a[0], f32x4_mul(x, w[0]));
-            a[1] = f32x4_add(a[1], f32x4_mul(x, w[1]));
+            for v in 0..LANES {
+                a[v] = f32x4_add(a[v], f32x4_mul(x, w[v]));
+            }
         }
     }
-    acc.map(|[lo, hi]| {
+    acc.map(|a| {
         let mut r = [0.0f32; PANEL];
-        // Safety: r holds 8 f32s.
-        unsafe {
-            v128_store(r.as_mut_ptr() as *mut v128, lo);
-            v128_store(r.as_mut_ptr().add(4) as *mut v128, hi);
+        for (v, a) in a.into_iter().enumerate() {
+            // Safety: r holds PANEL = 4 · LANES f32s.
+            unsafe { v128_store(r.as_mut_ptr().add(4 * v) as *mut v128, a) };
         }
         r
     })
