@@ -475,7 +475,7 @@ async function mainIdle() {
 /**
  * Side-panel batches go in chunks, each started only when the main image and the encoder are
  * idle: they share one device (and, on the CPU backend, the main thread), so this bounds how
- * long the main image can wait behind them to one chunk. On the CPU a chunk is ~15 ms and the
+ * long the main image can wait behind them to one chunk. On the CPU a chunk is ~3 ms and the
  * page yields between chunks; on WebGPU chunks are larger, since GPUs want big batches.
  */
 async function decodeInChunks(ex, zs, n) {
