@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import os from 'node:os';
-import { startServer, launchBrowser, openPage, percentile, median, mainThreadTasks, ROOT } from '../tests/browser/harness.mjs';
+import { startServer, launchBrowser, openPage, percentile, median, traceMainThread, ROOT } from '../tests/browser/harness.mjs';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -172,13 +172,10 @@ async function apiLatency(browser, server, backend) {
  * after putImageData, in window.vaeStats.decodeMs.
  */
 /**
- * Main-thread blocking while input runs: the gaps between animation frames and the long tasks
- * (the browser reports tasks over 50 ms). Call the returned function to stop and read them.
- */
-/**
  * Watches the main thread while the driver drags: frame gaps (requestAnimationFrame), and from a
  * Chromium trace every task the renderer's main thread ran, so a long one is named (script,
- * garbage collection, layout, paint …) rather than guessed at. One frame is 16.7 ms.
+ * garbage collection, layout, paint …) rather than guessed at. One frame is 16.7 ms. Call the
+ * returned function to stop and read them.
  */
 async function watchFrames(browser, page) {
   await page.evaluate(() => {
@@ -192,15 +189,15 @@ async function watchFrames(browser, page) {
     };
     requestAnimationFrame(tick);
   });
-  await browser.startTracing(page, { categories: ['toplevel', 'devtools.timeline'] });
+  const stopTrace = await traceMainThread(browser, page);
   return async () => {
     const frames = await page.evaluate(() => {
       const w = window.__frameWatch;
       w.run = false;
       return w.gaps.slice(1).sort((a, b) => a - b);
     });
-    const trace = JSON.parse((await browser.stopTracing()).toString('utf8'));
-    return { frames: frames.length, max_frame_gap_ms: frames.at(-1) ?? 0, p99_frame_gap_ms: frames[Math.floor(frames.length * 0.99)] ?? 0, ...mainThreadTasks(trace) };
+    const tasks = await stopTrace();
+    return { frames: frames.length, max_frame_gap_ms: frames.at(-1) ?? 0, p99_frame_gap_ms: frames[Math.floor(frames.length * 0.99)] ?? 0, ...tasks };
   };
 }
 

@@ -153,8 +153,8 @@ fn tile<const R: usize>(panel: &[f32], bias: &[f32], rows: [&[f32]; R]) -> [[f32
     let k = rows[0].len();
     assert!(panel.len() >= k * PANEL && bias.len() >= PANEL);
     assert!(rows.iter().all(|r| r.len() == k));
-    // Safety (all loads below): j < k, the panel holds k × 8 values and each row k (checked
-    // above); wasm allows unaligned v128 loads.
+    // Safety (all loads below): j < k, the panel holds k × PANEL values and each row k
+    // (checked above); wasm allows unaligned v128 loads.
     let load = |s: &[f32], at: usize| unsafe { v128_load(s.as_ptr().add(at) as *const v128) };
     let bias: [v128; LANES] = std::array::from_fn(|v| load(bias, 4 * v));
     let mut acc = [bias; R];

@@ -297,7 +297,7 @@ const TASK_EVENTS = new Set(['RunTask', 'ThreadControllerImpl::RunTask']);
  * longest. Tasks that served the test driver (DevTools messages: Playwright's key presses and
  * queries) are counted apart: they are not the page's.
  */
-export function mainThreadTasks(trace) {
+function mainThreadTasks(trace) {
   const events = trace.traceEvents ?? trace;
   const main = events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
   const isTask = (e) => e.ph === 'X' && TASK_EVENTS.has(e.name);
@@ -338,4 +338,13 @@ export function mainThreadTasks(trace) {
     long_tasks: byWall.filter((t) => t.dur > frameUs).slice(0, 5).map(describe),
     driver_tasks: driver.length,
   };
+}
+
+/**
+ * Starts a Chromium trace of `page` (task boundaries with their CPU time, and what ran inside);
+ * the returned function stops it and gives `mainThreadTasks` of the trace.
+ */
+export async function traceMainThread(browser, page) {
+  await browser.startTracing(page, { categories: ['toplevel', 'devtools.timeline'] });
+  return async () => mainThreadTasks(JSON.parse((await browser.stopTracing()).toString('utf8')));
 }
