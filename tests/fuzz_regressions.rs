@@ -4,9 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use burn::tensor::Device;
-use vae_explorer::bundle::{Manifest, load_model};
-use vae_explorer::data::{parse_images, parse_labels, parse_pair};
+use vae_explorer::fuzzing::{idx, manifest, weights};
 
 fn inputs(kind: &str, target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let dir = Path::new("fuzz").join(kind).join(target);
@@ -21,29 +19,6 @@ fn inputs(kind: &str, target: &str) -> Vec<(PathBuf, Vec<u8>)> {
         .collect();
     files.sort();
     files
-}
-
-fn idx(data: &[u8]) -> bool {
-    let images = parse_images(data, "images").is_ok();
-    let labels = parse_labels(data, "labels").is_ok();
-    let pair = if let [a, b, rest @ ..] = data {
-        let cut = usize::from(u16::from_be_bytes([*a, *b])).min(rest.len());
-        let (i, l) = rest.split_at(cut);
-        parse_pair(i, "images", l, "labels", Some((28, 28))).is_ok()
-    } else {
-        false
-    };
-    images || labels || pair
-}
-
-fn manifest(data: &[u8]) -> bool {
-    std::str::from_utf8(data).is_ok_and(|text| Manifest::parse(text).is_ok())
-}
-
-fn weights(data: &[u8]) -> bool {
-    let manifest =
-        Manifest::parse(include_str!("fixtures/conv-tiny/manifest.json")).expect("fixture");
-    load_model(&manifest, data.to_vec(), &Device::flex()).is_ok()
 }
 
 /// A fuzz target's body: true when the input was accepted.

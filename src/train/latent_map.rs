@@ -5,10 +5,14 @@
 use burn::module::Module;
 use burn::tensor::Device;
 
+use super::batch::{batch, check_image_size};
+use super::idx::IdxDataset;
 use crate::bundle::{ClassMean, LatentMap};
-use crate::data::IdxDataset;
 use crate::model::Vae;
-use crate::train::{batch, check_image_size};
+
+/// Test images drawn on the page's latent map: enough for a dense scatter, few enough for a
+/// small manifest.
+pub const MAP_POINTS: usize = 2000;
 
 /// Which plane the map shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

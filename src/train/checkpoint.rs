@@ -10,30 +10,35 @@ use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
 
-use crate::bundle::LrSchedule;
-use crate::history::EpochRecord;
+use super::history::EpochRecord;
+use crate::bundle::TrainConfig;
+use crate::fsio;
 use crate::model::{Vae, VaeConfig};
 
 const MODEL: &str = "model.bpk";
 const OPTIMIZER: &str = "optimizer.bpk";
 const STATE: &str = "state.json";
 
-/// The settings a resumed run must share with the run that wrote the checkpoint.
+/// The settings a resumed run must share with the run that wrote the checkpoint (all but
+/// `training.epochs`, which a resumed run may raise).
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct RunSettings {
-    pub latent_dim: usize,
-    pub hidden: Vec<usize>,
-    #[serde(default)]
-    pub channels: Vec<usize>,
-    pub image: (usize, usize),
-    pub batch_size: usize,
-    pub learning_rate: f64,
-    #[serde(default)]
-    pub lr_schedule: LrSchedule,
-    pub beta: f64,
-    pub warmup_epochs: usize,
-    pub seed: u64,
+    /// The model's shape, image size included.
+    pub model: VaeConfig,
+    pub training: TrainConfig,
     pub train_images: usize,
+}
+
+impl RunSettings {
+    /// Whether a run with `self` may continue a checkpoint made with `other`.
+    fn resumes(&self, other: &RunSettings) -> bool {
+        let without_epochs = |s: &RunSettings| {
+            let mut s = s.clone();
+            s.training.epochs = 0;
+            s
+        };
+        without_epochs(self) == without_epochs(other)
+    }
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -80,14 +85,13 @@ pub fn save(
         (STATE, json.as_bytes()),
     ];
     files.extend_from_slice(extra);
-    crate::fsio::replace_dir(dir, &files, false)
+    fsio::replace_dir(dir, &files, false)
 }
 
 /// Loads a checkpoint written with `settings`; anything else is an error that says what differs.
 pub fn load(
     dir: &Path,
     settings: &RunSettings,
-    config: &VaeConfig,
     optimizer: ModuleOptimizer,
     device: &Device,
 ) -> Result<(Vae, ModuleOptimizer, State), String> {
@@ -100,7 +104,7 @@ pub fn load(
     })?;
     let state: State = serde_json::from_str(&text)
         .map_err(|e| format!("{} is damaged: {e}", state_path.display()))?;
-    if &state.settings != settings {
+    if !settings.resumes(&state.settings) {
         return Err(format!(
             "the checkpoint in {} was made with other settings; resume with the same flags \
              (only --epochs may change).\n  checkpoint: {:?}\n  now:        {:?}",
@@ -116,7 +120,8 @@ pub fn load(
     };
     let record = ModuleRecord::from_bytes(read(MODEL)?)
         .map_err(|e| format!("{} is damaged: {e}", dir.join(MODEL).display()))?;
-    let vae = config
+    let vae = settings
+        .model
         .init(device)
         .try_load_record(record)
         .map_err(|e| format!("{} does not fit: {e}", dir.join(MODEL).display()))?;

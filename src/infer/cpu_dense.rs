@@ -1,56 +1,44 @@
 //! The fully connected layers on the CPU backend in the page: `act(h · W + b)` with the weights
 //! packed once when a model loads, instead of burn-flex's general matmul (`gemm`), which packs
-//! them again on every call and whose wasm SIMD128 kernel measured 1.2–1.5× ONNX Runtime's on
-//! the benchmark's batch of 256 (see the README's decoder-speed section).
+//! them again on every call (see the README's decoder-speed section for the figures).
 //!
 //! W is stored in panels of 16 output columns, `[panel][input][16]`, so the inner loop reads it
 //! sequentially, and one panel (32 KB for 512 inputs) stays in the L1 cache while every batch
 //! row passes over it. A tile is 2 rows × 16 columns: 8 vector accumulators, each weight load
-//! serving 2 rows and each input 16 columns. Of the shapes timed against ONNX Runtime at batch
-//! 256 (rows × columns 4×8, 5×8, 2×16, 3×12, 3×16), 2×16 was the fastest, about 5 % ahead of
-//! 4×8; those with more than 8 accumulators were 6–18 % slower (V8 spills registers). On wasm32
-//! the tile uses SIMD128; elsewhere the same code runs on plain arrays (the native tests check
-//! it against burn's layers).
+//! serving 2 rows and each input 16 columns. That was the fastest of the tile shapes timed;
+//! shapes with more than 8 accumulators lose to register spills in V8. On wasm32 the tile uses
+//! SIMD128; elsewhere the same code runs on plain arrays (the native tests check it against
+//! burn's layers).
 
-use burn::nn::Linear;
-use burn::tensor::Tensor;
-
-use crate::model::{Decoder, Encoder};
+use crate::model::{Activation, Dense, DenseWeights, Vae, decoder_layers, encoder_layers};
 
 /// Output columns per panel (four 4-lane vectors).
 const PANEL: usize = 16;
 /// Batch rows per tile.
 const ROWS: usize = 2;
 
-/// What follows the affine map: nothing (μ, log σ²), ReLU (hidden layers), sigmoid (pixels).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Activation {
-    Identity,
-    Relu,
-    Sigmoid,
-}
-
 /// One layer, `act(h · W + b)`, with W packed into panels.
 #[derive(Debug)]
-pub struct DenseLayer {
+pub struct PackedLayer {
     inputs: usize,
     outputs: usize,
-    /// `[outputs / 8 rounded up][inputs][8]`, zero beyond `outputs`.
+    /// `[outputs / PANEL rounded up][inputs][PANEL]`, zero beyond `outputs`.
     panels: Vec<f32>,
     /// Zero-padded to whole panels.
     bias: Vec<f32>,
     activation: Activation,
 }
 
-impl DenseLayer {
-    /// `weight`: row-major `[inputs, outputs]` as burn's `Linear` stores it.
-    pub fn new(
-        inputs: usize,
-        outputs: usize,
-        weight: &[f32],
-        bias: &[f32],
-        activation: Activation,
-    ) -> Result<Self, String> {
+impl PackedLayer {
+    /// Packs a layer given as plain numbers.
+    pub fn new(layer: &DenseWeights) -> Result<Self, String> {
+        let DenseWeights {
+            inputs,
+            outputs,
+            activation,
+            ref weight,
+            ref bias,
+        } = *layer;
         if inputs == 0 || outputs == 0 || weight.len() != inputs * outputs || bias.len() != outputs
         {
             return Err(format!(
@@ -71,7 +59,7 @@ impl DenseLayer {
         }
         let mut padded = vec![0.0; count * PANEL];
         padded[..outputs].copy_from_slice(bias);
-        Ok(DenseLayer {
+        Ok(PackedLayer {
             inputs,
             outputs,
             panels,
@@ -80,29 +68,9 @@ impl DenseLayer {
         })
     }
 
-    /// Reads a burn layer's parameters (on the CPU device, so the read does not block).
-    pub fn from_linear(layer: &Linear, activation: Activation) -> Result<Self, String> {
-        let [inputs, outputs] = layer.weight.val().dims();
-        let values = |t: Tensor<1>| {
-            t.into_data()
-                .convert::<f32>()
-                .try_into_vec::<f32>()
-                .map_err(|e| format!("unreadable layer parameters: {e:?}"))
-        };
-        let weight = values(layer.weight.val().flatten(0, 1))?;
-        let bias = match &layer.bias {
-            Some(b) => values(b.val())?,
-            None => vec![0.0; outputs],
-        };
-        Self::new(inputs, outputs, &weight, &bias, activation)
-    }
-
-    pub fn inputs(&self) -> usize {
-        self.inputs
-    }
-
-    pub fn outputs(&self) -> usize {
-        self.outputs
+    /// Reads and packs a model's layer (on the CPU device, so the read does not block).
+    fn from_dense(layer: &Dense) -> Result<Self, String> {
+        Self::new(&layer.weights()?)
     }
 
     /// `h`: `batch` rows of `inputs`; returns `batch` rows of `outputs`.
@@ -120,10 +88,9 @@ impl DenseLayer {
                     out[o..o + width].copy_from_slice(&values[..width]);
                 }
             };
-            // Whole tiles of two rows, then the rest one row at a time. Measured and left out:
-            // blocking the rows for the L2 cache (no faster at these sizes), and skipping the
-            // zeros a ReLU leaves (about half the inputs) a row at a time (1.4× slower: it
-            // loses the tile's reuse of each weight load).
+            // Whole tiles of two rows, then the rest one row at a time. Left out after timing:
+            // blocking the rows for the L2 cache (no gain at these sizes), and skipping the
+            // zeros a ReLU leaves row by row (it loses the tile's reuse of each weight load).
             let whole = batch - batch % ROWS;
             for first in (0..whole).step_by(ROWS) {
                 let rows: [&[f32]; ROWS] = std::array::from_fn(|i| row(first + i));
@@ -179,7 +146,7 @@ fn tile<const R: usize>(panel: &[f32], bias: &[f32], rows: [&[f32]; R]) -> [[f32
 }
 
 /// `1 / (1 + e^-v)` in place. Four lanes at a time on wasm: `f32::exp` is a scalar libm call,
-/// and for a batch of 256 images it measured a fifth of the decode.
+/// slow enough to be a large share of a batch decode.
 fn sigmoid(values: &mut [f32]) {
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     let values = {
@@ -241,55 +208,25 @@ fn tile<const R: usize>(panel: &[f32], bias: &[f32], rows: [&[f32]; R]) -> [[f32
 
 /// A stack of layers applied in order.
 #[derive(Debug)]
-pub struct DenseStack {
-    layers: Vec<DenseLayer>,
+pub struct PackedStack {
+    layers: Vec<PackedLayer>,
 }
 
-impl DenseStack {
-    pub fn new(layers: Vec<DenseLayer>) -> Result<Self, String> {
+impl PackedStack {
+    pub fn new(layers: Vec<PackedLayer>) -> Result<Self, String> {
         if layers.windows(2).any(|w| w[0].outputs != w[1].inputs) {
             return Err("the layers' widths do not chain".into());
         }
-        Ok(DenseStack { layers })
+        Ok(PackedStack { layers })
     }
 
-    /// A fully connected decoder (ReLU between layers, sigmoid last); `None` for a
-    /// convolutional one.
-    pub fn decoder(decoder: &Decoder) -> Result<Option<Self>, String> {
-        let Some(layers) = decoder.mlp_layers() else {
-            return Ok(None);
-        };
-        let last = layers.len() - 1;
-        let layers = layers
-            .into_iter()
-            .enumerate()
-            .map(|(i, layer)| {
-                let activation = if i == last {
-                    Activation::Sigmoid
-                } else {
-                    Activation::Relu
-                };
-                DenseLayer::from_linear(layer, activation)
-            })
-            .collect::<Result<_, _>>()?;
-        Self::new(layers).map(Some)
-    }
-
-    /// A fully connected encoder: its hidden layers (ReLU) and the μ and log σ² heads; `None`
-    /// for a convolutional one.
-    pub fn encoder(encoder: &Encoder) -> Result<Option<(Self, [DenseLayer; 2])>, String> {
-        let Some((hidden, mu, log_var)) = encoder.mlp_layers() else {
-            return Ok(None);
-        };
-        let hidden = hidden
-            .iter()
-            .map(|layer| DenseLayer::from_linear(layer, Activation::Relu))
-            .collect::<Result<_, _>>()?;
-        let heads = [
-            DenseLayer::from_linear(mu, Activation::Identity)?,
-            DenseLayer::from_linear(log_var, Activation::Identity)?,
-        ];
-        Ok(Some((Self::new(hidden)?, heads)))
+    fn from_dense(layers: &[Dense]) -> Result<Self, String> {
+        Self::new(
+            layers
+                .iter()
+                .map(PackedLayer::from_dense)
+                .collect::<Result<_, _>>()?,
+        )
     }
 
     /// `x`: `batch` rows of the first layer's inputs; returns `batch` rows of the last outputs
@@ -304,109 +241,48 @@ impl DenseStack {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::VaeConfig;
-    use burn::tensor::{Device, TensorData};
+/// A fully connected encoder: the hidden stack, then the two heads on its output.
+#[derive(Debug)]
+pub struct PackedEncoder {
+    hidden: PackedStack,
+    mu: PackedLayer,
+    log_var: PackedLayer,
+}
 
-    fn numbers(n: usize, seed: u32) -> Vec<f32> {
-        (0..n as u32)
-            .map(|i| {
-                ((i.wrapping_mul(2654435761).wrapping_add(seed) >> 8) % 1000) as f32 / 500.0 - 1.0
-            })
-            .collect()
-    }
-
-    fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-        assert_eq!(a.len(), b.len());
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0.0, f32::max)
-    }
-
-    #[test]
-    fn layer_matches_the_definition_for_ragged_sizes() {
-        // Widths that are not whole panels and batches that are not whole tiles.
-        for (inputs, outputs, batch) in [(3, 5, 1), (7, 9, 2), (16, 8, 4), (5, 17, 7), (2, 1, 3)] {
-            let w = numbers(inputs * outputs, 1);
-            let b = numbers(outputs, 2);
-            let x = numbers(batch * inputs, 3);
-            for activation in [Activation::Identity, Activation::Relu, Activation::Sigmoid] {
-                let layer = DenseLayer::new(inputs, outputs, &w, &b, activation).unwrap();
-                let got = layer.forward(&x, batch);
-                let want: Vec<f32> = (0..batch * outputs)
-                    .map(|i| {
-                        let (r, c) = (i / outputs, i % outputs);
-                        let s = b[c]
-                            + (0..inputs)
-                                .map(|k| x[r * inputs + k] * w[k * outputs + c])
-                                .sum::<f32>();
-                        match activation {
-                            Activation::Identity => s,
-                            Activation::Relu => s.max(0.0),
-                            Activation::Sigmoid => 1.0 / (1.0 + (-s).exp()),
-                        }
-                    })
-                    .collect();
-                assert!(
-                    max_diff(&got, &want) < 1e-5,
-                    "{inputs}×{outputs}, batch {batch}, {activation:?}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn bad_shapes_are_errors() {
-        assert!(DenseLayer::new(2, 3, &[0.0; 5], &[0.0; 3], Activation::Relu).is_err());
-        assert!(DenseLayer::new(2, 3, &[0.0; 6], &[0.0; 2], Activation::Relu).is_err());
-        let a = DenseLayer::new(2, 3, &[0.0; 6], &[0.0; 3], Activation::Relu).unwrap();
-        let b = DenseLayer::new(4, 1, &[0.0; 4], &[0.0; 1], Activation::Relu).unwrap();
-        assert!(DenseStack::new(vec![a, b]).is_err());
-    }
-
-    #[test]
-    fn decoder_and_encoder_match_burn() {
-        let device = Device::flex();
-        let config = VaeConfig::new(5, vec![24, 12]);
-        let vae = config.init(&device);
-        let batch = 6;
-        let z = numbers(batch * 5, 4);
-        let want = vae
-            .decoder
-            .forward(Tensor::<2>::from_data(
-                TensorData::new(z.clone(), [batch, 5]),
-                &device,
-            ))
-            .into_data()
-            .try_into_vec::<f32>()
-            .unwrap();
-        let stack = DenseStack::decoder(&vae.decoder).unwrap().unwrap();
-        assert!(max_diff(&stack.forward(&z, batch), &want) < 1e-5);
-
-        let x = numbers(batch * 784, 5)
-            .iter()
-            .map(|v| v.abs())
-            .collect::<Vec<_>>();
-        let (mu, log_var) = vae.encoder.forward(Tensor::<2>::from_data(
-            TensorData::new(x.clone(), [batch, 784]),
-            &device,
-        ));
-        let (hidden, [m, l]) = DenseStack::encoder(&vae.encoder).unwrap().unwrap();
-        let h = hidden.forward(&x, batch);
-        assert!(
-            max_diff(
-                &m.forward(&h, batch),
-                &mu.into_data().try_into_vec::<f32>().unwrap()
-            ) < 1e-4
-        );
-        assert!(
-            max_diff(
-                &l.forward(&h, batch),
-                &log_var.into_data().try_into_vec::<f32>().unwrap()
-            ) < 1e-4
-        );
+impl PackedEncoder {
+    /// `(μ, log σ²)` of `batch` images.
+    pub fn forward(&self, x: &[f32], batch: usize) -> (Vec<f32>, Vec<f32>) {
+        let h = self.hidden.forward(x, batch);
+        (self.mu.forward(&h, batch), self.log_var.forward(&h, batch))
     }
 }
+
+/// A fully connected model with its weights packed, as the page's CPU backend runs it.
+#[derive(Debug)]
+pub struct PackedModel {
+    pub decoder: PackedStack,
+    pub encoder: PackedEncoder,
+}
+
+impl PackedModel {
+    /// Packs a fully connected model; `None` for a convolutional one (burn's ops run those).
+    pub fn new(vae: &Vae) -> Result<Option<Self>, String> {
+        let (Some(decoder), Some(encoder)) =
+            (decoder_layers(&vae.decoder), encoder_layers(&vae.encoder))
+        else {
+            return Ok(None);
+        };
+        Ok(Some(PackedModel {
+            decoder: PackedStack::from_dense(&decoder)?,
+            encoder: PackedEncoder {
+                hidden: PackedStack::from_dense(&encoder.hidden)?,
+                mu: PackedLayer::from_dense(&encoder.mu)?,
+                log_var: PackedLayer::from_dense(&encoder.log_var)?,
+            },
+        }))
+    }
+}
+
+#[cfg(test)]
+#[path = "cpu_dense_tests.rs"]
+mod tests;

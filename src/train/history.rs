@@ -21,6 +21,26 @@ pub struct EpochRecord {
     pub train_seconds: f64,
 }
 
+/// The training report (training.csv and training.svg) as files for a folder: it goes with
+/// the checkpoint while training and into the bundle at the end.
+pub fn report(title: &str, history: &[EpochRecord]) -> [(&'static str, String); 2] {
+    [
+        ("training.csv", to_csv(history)),
+        (
+            "training.svg",
+            to_svg(history, &format!("{title}: loss per epoch")),
+        ),
+    ]
+}
+
+/// `(name, bytes)` pairs for [`crate::fsio`] from [`report`]'s files.
+pub fn as_files<'a>(files: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a [u8])> {
+    files
+        .iter()
+        .map(|(name, text)| (*name, text.as_bytes()))
+        .collect()
+}
+
 /// The CSV: one row per epoch, KL of each latent dimension in its own column.
 pub fn to_csv(history: &[EpochRecord]) -> String {
     let dims = history.first().map_or(0, |r| r.kl_per_dim.len());

@@ -1,0 +1,163 @@
+//! The manifest: what a bundle's weights are, how they were made and what the page shows.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Architecture, BundleError, FORMAT_VERSION, Training, error};
+use crate::model::VaeConfig;
+
+/// Manifests are a few kB; anything far larger is not one.
+const MAX_MANIFEST_BYTES: usize = 4 << 20;
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Manifest {
+    pub format_version: u32,
+    pub name: String,
+    pub title: String,
+    pub dataset: String,
+    pub image: ImageSize,
+    pub latent_dim: usize,
+    pub architecture: Architecture,
+    pub training: Training,
+    pub metrics: Metrics,
+    pub weights: String,
+    /// One entry per latent dimension.
+    pub latent: Vec<LatentStats>,
+    /// A plane through the latent space with the test set's encodings on it (`vae map`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub map: Option<LatentMap>,
+}
+
+/// A 2-D view of the latent space for the page's map: a point (x, y) of the plane is
+/// z = origin + x·axes[0] + y·axes[1] (the axes are orthonormal).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct LatentMap {
+    /// "latent" (a 2-D model: the plane is z itself), "pca" (the two directions along which
+    /// the test-set μ varies most) or "dims" (two chosen latent dimensions).
+    pub projection: String,
+    pub origin: Vec<f32>,
+    pub axes: [Vec<f32>; 2],
+    /// Fraction of the variance of the test-set μ along each axis.
+    pub explained: [f64; 2],
+    /// Test images' μ on the plane: `[x, y, label]`.
+    pub points: Vec<(f32, f32, u8)>,
+    /// Mean μ of each class's test images: where "towards a 7" points.
+    pub classes: Vec<ClassMean>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct ClassMean {
+    pub label: u8,
+    pub count: usize,
+    pub mean: Vec<f32>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq)]
+pub struct ImageSize {
+    pub width: usize,
+    pub height: usize,
+}
+
+impl LatentMap {
+    fn validate(&self, latent_dim: usize) -> Result<(), String> {
+        let vectors = [&self.origin, &self.axes[0], &self.axes[1]]
+            .into_iter()
+            .chain(self.classes.iter().map(|c| &c.mean));
+        for v in vectors {
+            if v.len() != latent_dim {
+                return Err(format!("a vector has {} values, not {latent_dim}", v.len()));
+            }
+            if !v.iter().all(|x| x.is_finite()) {
+                return Err("a vector holds a value that is not a finite number".into());
+            }
+        }
+        if !self
+            .points
+            .iter()
+            .all(|p| p.0.is_finite() && p.1.is_finite())
+        {
+            return Err("a point is not a finite number".into());
+        }
+        Ok(())
+    }
+}
+
+/// What the page needs to know about one latent dimension, from the test-set encodings.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct LatentStats {
+    pub mu_mean: f64,
+    pub mu_std: f64,
+    pub slider_min: f64,
+    pub slider_max: f64,
+    /// Average KL of this dimension, nats per image.
+    pub kl_nats: f64,
+    /// False when the dimension collapsed to the prior (KL ≈ 0) and the decoder ignores it.
+    pub active: bool,
+}
+
+/// Test-set figures, nats per image.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Metrics {
+    pub test_loss_nats: f64,
+    pub recon_nats: f64,
+    pub kl_nats: f64,
+    pub images: usize,
+}
+
+impl Manifest {
+    /// Parses and validates a manifest.
+    pub fn parse(text: &str) -> Result<Self, BundleError> {
+        if text.len() > MAX_MANIFEST_BYTES {
+            return Err(error(format!(
+                "the model manifest is {} bytes, far larger than a manifest can be",
+                text.len()
+            )));
+        }
+        let manifest: Manifest = serde_json::from_str(text)
+            .map_err(|e| error(format!("the model manifest is not valid: {e}")))?;
+        manifest.validate()?;
+        Ok(manifest)
+    }
+
+    fn validate(&self) -> Result<(), BundleError> {
+        if self.format_version != FORMAT_VERSION {
+            return Err(error(format!(
+                "the model bundle has format version {}, but this explorer reads version {FORMAT_VERSION}",
+                self.format_version
+            )));
+        }
+        if self.latent.len() != self.latent_dim {
+            return Err(error(format!(
+                "the manifest says the latent space has {} dimensions but describes {}",
+                self.latent_dim,
+                self.latent.len()
+            )));
+        }
+        for (i, stats) in self.latent.iter().enumerate() {
+            let finite = [stats.slider_min, stats.slider_max, stats.kl_nats]
+                .iter()
+                .all(|v| v.is_finite());
+            if !finite || stats.slider_min >= stats.slider_max {
+                return Err(error(format!(
+                    "the manifest's range for latent dimension {} is invalid",
+                    i + 1
+                )));
+            }
+        }
+        if let Some(map) = &self.map {
+            map.validate(self.latent_dim)
+                .map_err(|e| error(format!("the manifest's latent map is invalid: {e}")))?;
+        }
+        self.config()
+            .validate()
+            .map_err(|e| error(format!("the manifest's architecture is invalid: {e}")))
+    }
+
+    /// The model config this manifest describes.
+    pub fn config(&self) -> VaeConfig {
+        let (channels, hidden) = self.architecture.layers();
+        VaeConfig::new(self.latent_dim, hidden.to_vec())
+            .with_channels(channels.to_vec())
+            .with_image_height(self.image.height)
+            .with_image_width(self.image.width)
+    }
+}

@@ -1,0 +1,185 @@
+//! One epoch of training: shuffle, step through the batches, and the epoch's figures.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::Device;
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+
+use super::batch::{batch, scalar};
+use super::eval::Evaluation;
+use super::history::EpochRecord;
+use super::run::{Data, TrainJob};
+use super::schedule::{Step, epoch_seed};
+use crate::model::Vae;
+
+/// What an epoch's steps add up to, nats per image.
+pub(super) struct Totals {
+    recon: f64,
+    kl: f64,
+    seen: usize,
+    /// Wall time of the steps alone (no evaluation, no checkpoint).
+    seconds: f64,
+}
+
+/// Everything an epoch needs besides the model and the optimizer, which it updates.
+pub(super) struct Trainer<'a> {
+    job: &'a TrainJob,
+    data: &'a Data,
+    device: &'a Device,
+    checkpoint_dir: &'a Path,
+    stop: &'a AtomicBool,
+    steps_per_epoch: usize,
+}
+
+impl<'a> Trainer<'a> {
+    pub fn new(
+        job: &'a TrainJob,
+        data: &'a Data,
+        device: &'a Device,
+        checkpoint_dir: &'a Path,
+        stop: &'a AtomicBool,
+    ) -> Self {
+        Trainer {
+            job,
+            data,
+            device,
+            checkpoint_dir,
+            stop,
+            steps_per_epoch: data.count.div_ceil(job.config.batch_size),
+        }
+    }
+
+    fn step(&self, epoch: usize, step: usize) -> Step {
+        Step {
+            epoch,
+            step,
+            steps_per_epoch: self.steps_per_epoch,
+        }
+    }
+
+    /// Trains `vae` for epoch `epoch` (1-based); an error if `stop` was set.
+    pub fn train_epoch(
+        &self,
+        mut vae: Vae,
+        optimizer: &mut ModuleOptimizer,
+        epoch: usize,
+    ) -> Result<(Vae, Totals), String> {
+        let config = &self.job.config;
+        let seed = epoch_seed(config.seed, epoch);
+        let mut rng = StdRng::seed_from_u64(seed);
+        self.device.seed(seed);
+        let mut order: Vec<usize> = (0..self.data.count).collect();
+        order.shuffle(&mut rng);
+        let bar = self.progress(epoch);
+        let started = Instant::now();
+        let (mut recon, mut kl, mut seen) = (0.0, 0.0, 0usize);
+        for (step, indices) in order.chunks(config.batch_size).enumerate() {
+            if self.stop.load(Ordering::Relaxed) {
+                bar.abandon();
+                return Err(self.stopped(epoch));
+            }
+            let at = self.step(epoch, step);
+            let out = vae.forward(batch(&self.data.train, indices, self.device));
+            let objective = (out.recon.clone() + out.kl.clone() * at.beta(config)).mean();
+            let grads = GradientsParams::from_grads(objective.backward(), &vae);
+            vae = optimizer.step(at.learning_rate(config), vae, grads);
+
+            let n = indices.len() as f64;
+            recon += scalar(out.recon.mean()) * n;
+            kl += scalar(out.kl.mean()) * n;
+            seen += indices.len();
+            bar.set_message(format!("loss {:.2} nats", (recon + kl) / seen as f64));
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        let seconds = started.elapsed().as_secs_f64();
+        Ok((
+            vae,
+            Totals {
+                recon,
+                kl,
+                seen,
+                seconds,
+            },
+        ))
+    }
+
+    /// The history row of an epoch; `seconds` is the run's wall time so far.
+    pub fn record(
+        &self,
+        epoch: usize,
+        totals: &Totals,
+        test: &Evaluation,
+        seconds: f64,
+    ) -> EpochRecord {
+        let seen = totals.seen as f64;
+        EpochRecord {
+            epoch,
+            beta: self
+                .step(epoch, self.steps_per_epoch)
+                .beta(&self.job.config),
+            train_loss: (totals.recon + totals.kl) / seen,
+            train_recon: totals.recon / seen,
+            train_kl: totals.kl / seen,
+            test_loss: test.loss(),
+            test_recon: test.recon,
+            test_kl: test.kl,
+            kl_per_dim: test.kl_per_dim.clone(),
+            seconds,
+            train_seconds: totals.seconds,
+        }
+    }
+
+    /// The epoch's line on stderr (none with --quiet).
+    pub fn print(&self, record: &EpochRecord) {
+        if self.job.quiet {
+            return;
+        }
+        eprintln!(
+            "epoch {:>3}/{}  train {:7.2} (recon {:6.2} + KL {:5.2})  test {:7.2} nats/image  {:.0}s",
+            record.epoch,
+            self.job.config.epochs,
+            record.train_loss,
+            record.train_recon,
+            record.train_kl,
+            record.test_loss,
+            record.seconds
+        );
+    }
+
+    /// Why the run stopped, and how to continue it.
+    fn stopped(&self, epoch: usize) -> String {
+        if epoch == 1 {
+            "stopped during epoch 1, before any checkpoint was written".to_string()
+        } else {
+            format!(
+                "stopped during epoch {epoch}; the checkpoint after epoch {} is in {}: \
+                 continue with the same command and --resume",
+                epoch - 1,
+                self.checkpoint_dir.display()
+            )
+        }
+    }
+
+    fn progress(&self, epoch: usize) -> ProgressBar {
+        if self.job.quiet {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new(self.steps_per_epoch as u64);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "epoch {prefix} [{bar:30}] {pos}/{len} steps  {per_sec}  ETA {eta}  {msg}",
+            )
+            .expect("the template is valid")
+            .progress_chars("=> "),
+        );
+        bar.set_prefix(format!("{epoch}/{}", self.job.config.epochs));
+        bar
+    }
+}
