@@ -49,6 +49,8 @@ const TOLERANCE = 1e-3;
 
 const MOUNTS = [
   ['/pkg/', path.join(ROOT, 'pkg')],
+  // The page's load path (www/load.js and what it imports): the runtime "ours" loads through it.
+  ['/www/', path.join(ROOT, 'www')],
   ['/models/', path.join(ROOT, 'models')],
   ['/vendor/', path.join(ROOT, 'bench', 'node_modules')],
   ['/out/', path.join(ROOT, 'bench', 'out')],

@@ -94,13 +94,8 @@ async function apiLatency(browser, server, backend) {
   try {
     return await s.page.evaluate(
       async ({ backend, decodeRuns, encodeRuns }) => {
-        const mod = await import('/pkg/vae_explorer.js');
-        await mod.default();
-        const idx = await (await fetch('/models/index.json')).json();
-        const base = `/models/${idx.models[0].path}`;
-        const mt = await (await fetch(`${base}manifest.json`)).text();
-        const w = new Uint8Array(await (await fetch(`${base}weights.bpk`)).arrayBuffer());
-        const ex = await mod.Explorer.create(mt, w, backend === 'WebGPU' ? 'webgpu' : 'cpu');
+        const { openModel } = await import('/load.js');
+        const { explorer: ex } = await openModel({ backend: backend === 'WebGPU' ? 'webgpu' : 'cpu', module: 'webgpu' });
         const D = ex.latentDim;
         const randomZ = () => Float32Array.from({ length: D }, () => 3 * (Math.random() * 2 - 1));
         for (let i = 0; i < 10; i++) await ex.decode(randomZ()); // warm-up

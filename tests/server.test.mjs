@@ -83,6 +83,8 @@ describe('dev server', () => {
       ['/', /^text\/html\b/],
       ['/main.js', /^text\/javascript\b/],
       ['/draw.js', /^text\/javascript\b/],
+      ['/panels/sliders.js', /^text\/javascript\b/],
+      ['/load.js', /^text\/javascript\b/],
       ['/pkg/vae_explorer.js', /^text\/javascript\b/],
       ['/pkg/vae_explorer_bg.wasm', /^application\/wasm$/],
       ['/models/index.json', /^application\/json\b/],

@@ -1,11 +1,22 @@
-// Unit tests (plain Node, no browser) of www/decode-scheduler.js and the pure MNIST
-// preprocessing in www/draw.js.
+// Unit tests (plain Node, no browser) of the page's pure modules: the decode schedulers, the
+// MNIST-style preprocessing, latent maths, the backend choice, formatting, image painting,
+// the state, the load path's pure parts, and the module layout of www/.
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LatestScheduler, DecodeScheduler, median, pushBounded } from '../www/decode-scheduler.js';
-import { mnistPreprocess, centreOfMass, FIELD, BOX } from '../www/draw.js';
-import { timeDecodes, measureBackend, chooseBackend, describeCost } from '../www/backend-choice.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { LatestScheduler, DecodeScheduler, median, pushBounded, decodeInChunks, deferWhenSlow } from '../www/lib/decode-scheduler.js';
+import { mnistPreprocess, centreOfMass, boxFor, FIELD, BOX } from '../www/lib/preprocess.js';
+import { timeDecodes, measureBackend, chooseBackend, describeCost } from '../www/lib/backend-choice.js';
+import { DEFAULT_IMAGE, greyRgba, imageSize } from '../www/lib/image.js';
+import { fmtMs, fmtSigned, fmtPlain, errorText, sentence, capitalised, percentile } from '../www/lib/format.js';
+import { Backend, backendOf, parseBackend } from '../www/lib/backends.js';
+import { State, describeLatents, dimensionOrder, originZ } from '../www/state.js';
+import { Emitter } from '../www/lib/emitter.js';
+import { traversalBatch, STEPS } from '../www/traversals.js';
+import * as load from '../www/load.js';
 
 // ---------------------------------------------------------------- scheduler
 
@@ -335,7 +346,7 @@ describe('mnistPreprocess', () => {
 
 // ---------------------------------------------------------------- latent maths
 
-import * as lm from '../www/latent-math.js';
+import * as lm from '../www/lib/latent-math.js';
 
 describe('latent-math', () => {
   const close = (a, b, tol = 1e-5) => a.length === b.length && Array.from(a).every((v, i) => Math.abs(v - b[i]) < tol);
@@ -398,7 +409,7 @@ describe('latent-math', () => {
 
 // ---------------------------------------------------------------- auto backend choice
 
-describe('auto: backend chosen on measured numbers (backend-choice.js)', () => {
+describe('auto: backend chosen on measured numbers (lib/backend-choice.js)', () => {
   /** An explorer whose decodes take `ms(n)` on a fake clock; records what it was asked. */
   function fakeExplorer(ms) {
     const clock = { t: 0 };
@@ -461,5 +472,284 @@ describe('auto: backend chosen on measured numbers (backend-choice.js)', () => {
 
   test('describeCost for a model without strips', () => {
     assert.equal(describeCost({ sliderMs: 0.5, stripsMs: 0, totalMs: 0.5 }), '0.50 ms');
+  });
+});
+
+// ---------------------------------------------------------------- preprocessing for other image sizes
+
+describe('mnistPreprocess for another image size', () => {
+  const bar = () => {
+    const d = new Float32Array(100 * 100);
+    for (let y = 10; y < 90; y++) for (let x = 45; x < 55; x++) d[y * 100 + x] = 1;
+    return d;
+  };
+
+  test('the 20×20 box scales with the field: 23 px in a 32×32 field, centred at (16, 16)', () => {
+    assert.deepEqual(boxFor({ width: 32, height: 32 }), { width: 23, height: 23 });
+    assert.deepEqual(boxFor({ width: 28, height: 28 }), { width: BOX, height: BOX });
+    const f = mnistPreprocess(bar(), 100, 100, { field: { width: 32, height: 32 } });
+    assert.equal(f.length, 32 * 32);
+    let y0 = 32, y1 = -1;
+    f.forEach((v, i) => {
+      if (v > 0) {
+        y0 = Math.min(y0, Math.floor(i / 32));
+        y1 = Math.max(y1, Math.floor(i / 32));
+      }
+    });
+    assert.equal(y1 - y0 + 1, 23);
+    const c = centreOfMass(f, 32, 32);
+    assert.ok(Math.abs(c.x - 16) <= 0.5 && Math.abs(c.y - 16) <= 0.5, JSON.stringify(c));
+  });
+
+  test('a non-square field keeps the aspect ratio inside its box', () => {
+    const f = mnistPreprocess(bar(), 100, 100, { field: { width: 40, height: 20 } });
+    assert.equal(f.length, 40 * 20);
+    const c = centreOfMass(f, 40, 20);
+    assert.ok(Math.abs(c.x - 20) <= 0.5 && Math.abs(c.y - 10) <= 0.5, JSON.stringify(c));
+  });
+
+  test('the default field is MNIST’s 28×28, as before', () => {
+    assert.deepEqual(mnistPreprocess(bar(), 100, 100), mnistPreprocess(bar(), 100, 100, { field: { width: 28, height: 28 } }));
+  });
+});
+
+// ---------------------------------------------------------------- images
+
+describe('lib/image.js: one painting loop for every size', () => {
+  test('imageSize reads the manifest and falls back to 28×28', () => {
+    assert.deepEqual(imageSize({ image: { width: 32, height: 24 } }), { width: 32, height: 24 });
+    assert.deepEqual(imageSize({}), DEFAULT_IMAGE);
+    assert.deepEqual(imageSize({ image: { width: 0, height: 28 } }), DEFAULT_IMAGE);
+    assert.deepEqual(imageSize({ image: { width: 2.5, height: 28 } }), DEFAULT_IMAGE);
+  });
+
+  test('greyRgba lays images out in a grid, clamps, maps NaN to black, alpha opaque', () => {
+    // Two 2×1 images side by side: [0, 1] and [0.5, NaN], then clamped values in a 1×2 grid.
+    const rgba = greyRgba(new Uint8ClampedArray(4 * 4), [0, 1, 0.5, NaN], { width: 2, height: 1, cols: 2 });
+    assert.deepEqual([...rgba].filter((_, i) => i % 4 === 0), [0, 255, 128, 0]);
+    assert.ok([...rgba].filter((_, i) => i % 4 === 3).every((a) => a === 255));
+    const grid = greyRgba(new Uint8ClampedArray(2 * 2 * 4), [2, -1, 0.25, 1], { width: 2, height: 1, cols: 1, rows: 2 });
+    assert.deepEqual([...grid].filter((_, i) => i % 4 === 0), [255, 0, 64, 255]);
+  });
+
+  test('greyRgba rows of a 3×2 cell land at the grid stride', () => {
+    const values = Float32Array.from({ length: 2 * 6 }, (_, i) => (i < 6 ? 0 : 1));
+    const rgba = greyRgba(new Uint8ClampedArray(6 * 2 * 4), values, { width: 3, height: 2, cols: 2 });
+    const grey = [...rgba].filter((_, i) => i % 4 === 0);
+    assert.deepEqual(grey, [0, 0, 0, 255, 255, 255, 0, 0, 0, 255, 255, 255]);
+  });
+});
+
+// ---------------------------------------------------------------- side-panel batches
+
+describe('decodeInChunks and deferWhenSlow', () => {
+  test('chunks wait for beforeEach, keep the batch’s own latent size and fill the output in order', async () => {
+    const calls = [];
+    const ex = { decodeBatch: async (zs, n) => { calls.push([zs.length, n]); return Float32Array.from({ length: n * 4 }, (_, i) => zs[Math.floor(i / 4) * 2]); } };
+    const zs = Float32Array.from({ length: 5 * 2 }, (_, i) => Math.floor(i / 2));
+    let waits = 0;
+    const out = await decodeInChunks(ex, zs, 5, { imagePixels: 4, chunk: 2, beforeEach: async () => { waits++; } });
+    assert.deepEqual(calls, [[4, 2], [4, 2], [2, 1]]);
+    assert.equal(waits, 3);
+    assert.deepEqual([...out], [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4]);
+  });
+
+  test('a batch submitted in the same task as a main-image request starts after it', async () => {
+    const order = [];
+    const ex = { decodeBatch: async (zs, n) => { order.push('batch'); return new Float32Array(n); } };
+    const done = decodeInChunks(ex, new Float32Array(2), 1, { imagePixels: 1, chunk: 4 });
+    order.push('main');
+    await done;
+    assert.deepEqual(order, ['main', 'batch']);
+  });
+
+  test('quick batches go at once; after a slow one, only the last job goes, once z rested', () => {
+    const timers = [];
+    const fake = { setTimeout: (fn, ms) => timers.push({ fn, ms }) && timers.length, clearTimeout: (id) => id && (timers[id - 1].fn = null) };
+    const latencies = [];
+    const sent = [];
+    const update = deferWhenSlow((job) => sent.push(job), latencies, { stillCurrent: (job) => job !== 'stale', timers: fake });
+    update('a');
+    assert.deepEqual(sent, ['a']);
+    latencies.push(200);
+    update('b');
+    update('c');
+    update('stale');
+    assert.deepEqual(sent, ['a']);
+    timers.forEach((t) => t.fn?.());
+    assert.deepEqual(sent, ['a'], 'a job for a replaced explorer is dropped');
+    update('d');
+    timers.at(-1).fn();
+    assert.deepEqual(sent, ['a', 'd']);
+    assert.equal(timers.at(-1).ms, 300);
+  });
+});
+
+// ---------------------------------------------------------------- formatting, backends
+
+describe('lib/format.js and lib/backends.js', () => {
+  test('fmtMs, fmtSigned, fmtPlain', () => {
+    assert.deepEqual([fmtMs(0.25), fmtMs(12.4), fmtMs(123.6)], ['0.3', '12', '124']);
+    assert.deepEqual([fmtSigned(1.234), fmtSigned(-0.5), fmtSigned(-0.001)], ['+1.23', '−0.50', ' 0.00']);
+    assert.deepEqual([fmtPlain(-1.5), fmtPlain(-0.001), fmtPlain(2)], ['−1.50', '0.00', '2.00']);
+  });
+
+  test('errorText, sentence, capitalised, percentile', () => {
+    assert.equal(errorText(new Error('bad thing  \n')), 'bad thing');
+    assert.equal(errorText(null), 'unknown error');
+    assert.equal(errorText('plain'), 'plain');
+    assert.deepEqual([sentence('done'), sentence('done.'), sentence('why? '), sentence('')], ['done.', 'done.', 'why?', '']);
+    assert.equal(capitalised('the device was lost.'), 'The device was lost.');
+    assert.deepEqual([percentile([], 50), percentile([3, 1, 2], 50), percentile([1, 2, 3, 4], 95)], [NaN, 2, 4]);
+  });
+
+  test('backends compare through one set of names', () => {
+    assert.equal(backendOf({ backend: 'WebGPU' }), Backend.WEBGPU);
+    assert.equal(backendOf({ backend: 'CPU' }), Backend.CPU);
+    assert.equal(backendOf(null), null);
+    assert.deepEqual(parseBackend(' WebGPU '), { raw: 'webgpu', requested: Backend.WEBGPU, known: true });
+    assert.deepEqual(parseBackend(null), { raw: 'auto', requested: Backend.AUTO, known: true });
+    assert.deepEqual(parseBackend('metal'), { raw: 'metal', requested: Backend.AUTO, known: false });
+  });
+});
+
+// ---------------------------------------------------------------- state
+
+describe('state.js', () => {
+  const manifest = {
+    image: { width: 32, height: 32 },
+    latent: [{ slider_min: -2.345, slider_max: 1.001, kl_nats: 0.5 }, { active: false, kl_nats: 0.01 }, { slider_min: 1, slider_max: 1, kl_nats: 3 }],
+    map: { classes: [0, 1, 7, 8].map((label) => ({ label, count: 1, mean: [label, 0, 0] })) },
+  };
+  const model = describeLatents({ name: 'm' }, manifest, 3);
+
+  test('describeLatents: ranges rounded outwards (±3 when missing or empty), image size, inactive dimensions', () => {
+    assert.deepEqual(model.ranges, [[-2.35, 1.01], [-3, 3], [-3, 3]]);
+    assert.deepEqual(model.image, { width: 32, height: 32 });
+    assert.deepEqual(model.inactive, [false, true, false]);
+    assert.deepEqual(dimensionOrder(model, 'kl'), [2, 0, 1]);
+    assert.deepEqual(dimensionOrder(model, 'index'), [0, 1, 2]);
+    assert.deepEqual(Array.from(originZ(describeLatents({}, { latent: [{ slider_min: 0.5, slider_max: 2 }] }, 1))), [0.5]);
+  });
+
+  test('events: a model resets the posterior; z moves in place and says who moved it; view reports changed keys', () => {
+    const state = new State();
+    const seen = [];
+    for (const type of ['model', 'z', 'posterior', 'anchors', 'view']) state.on(type, (d) => seen.push([type, d]));
+    state.posterior = { mu: [0], sigma: [1] };
+    state.setModel(model);
+    assert.equal(state.posterior, null);
+    assert.deepEqual(state.anchors.map((a) => a[0]), [0, 1, 7, 8], 'default anchors: the means of 0, 1, 7, 8');
+    const z = state.z;
+    state.setZ([1, 2, 3], { t: 5, source: 'map' });
+    state.setDim(1, -1, { t: 6, source: 'slider' });
+    assert.equal(state.z, z, 'one array, changed in place');
+    assert.deepEqual(Array.from(z), [1, -1, 3]);
+    state.setView({ order: 'kl', interp: 'linear' });
+    state.setView({ order: 'kl' });
+    assert.deepEqual(state.order, [2, 0, 1]);
+    assert.deepEqual(seen.map(([type]) => type), ['model', 'z', 'z', 'view']);
+    assert.deepEqual(seen[2][1], { t: 6, source: 'slider', dim: 1 });
+    assert.deepEqual(seen[3][1], ['order']);
+  });
+
+  test('an unsubscribed listener is not called; listeners run in subscription order', () => {
+    const e = new Emitter();
+    const calls = [];
+    const off = e.on('x', () => calls.push('a'));
+    e.on('x', () => calls.push('b'));
+    e.emit('x');
+    off();
+    e.emit('x');
+    assert.deepEqual(calls, ['a', 'b', 'b']);
+  });
+
+  test('traversalBatch sweeps each dimension across its range with the rest of z held', () => {
+    const b = traversalBatch(Float32Array.from([0.5, -0.5]), [[-1, 1], [-2, 2]]);
+    assert.equal(b.length, 2 * STEPS * 2);
+    assert.deepEqual([b[0], b[1]], [-1, -0.5]);
+    assert.deepEqual([b[(STEPS - 1) * 2], b[(STEPS - 1) * 2 + 1]], [1, -0.5]);
+    assert.deepEqual([b[STEPS * 2], b[STEPS * 2 + 1]], [0.5, -2]);
+  });
+});
+
+// ---------------------------------------------------------------- module layout of www/
+
+describe('www/ module layout', () => {
+  const WWW = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'www');
+  const lines = (file) => fs.readFileSync(file, 'utf8').split('\n').length - 1;
+  const jsFiles = (dir) => fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
+    const p = path.join(dir, d.name);
+    return d.isDirectory() ? jsFiles(p) : d.name.endsWith('.js') ? [p] : [];
+  });
+
+  test('main.js only wires things (≤ 150 lines) and no www/ module is over 450 lines', () => {
+    assert.ok(lines(path.join(WWW, 'main.js')) <= 150, `main.js has ${lines(path.join(WWW, 'main.js'))} lines`);
+    const long = jsFiles(WWW).map((f) => [path.relative(WWW, f), lines(f)]).filter(([, n]) => n > 450);
+    assert.deepEqual(long, [], 'files over 450 lines');
+  });
+
+  test('no panel imports another panel', () => {
+    const panels = path.join(WWW, 'panels');
+    const offenders = [];
+    for (const file of jsFiles(panels)) {
+      const text = fs.readFileSync(file, 'utf8');
+      for (const [, spec] of text.matchAll(/\bimport\s*(?:[^'"]*?\bfrom\s*)?\(?\s*['"]([^'"]+)['"]/g)) {
+        const target = path.resolve(path.dirname(file), spec);
+        if (path.dirname(target) === panels || target.startsWith(panels + path.sep)) offenders.push(`${path.basename(file)} → ${spec}`);
+      }
+    }
+    assert.deepEqual(offenders, []);
+  });
+
+  test('the pure modules load without a DOM', async () => {
+    for (const name of ['lib/format.js', 'lib/image.js', 'lib/preprocess.js', 'lib/backends.js', 'lib/backend-choice.js', 'lib/decode-scheduler.js', 'lib/latent-math.js', 'lib/emitter.js', 'state.js', 'load.js', 'traversals.js']) {
+      await import(pathToFileURL(path.join(WWW, name)).href);
+    }
+  });
+});
+
+// ---------------------------------------------------------------- the load path (fetch stubbed)
+
+describe('load.js: the model list and bundles, errors in words', () => {
+  const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+  /** fetch() serving the repository's files at http://test/ (404 when missing; `big` fakes a huge weights file). */
+  async function withFetch(fn, { big = false } = {}) {
+    const saved = globalThis.fetch;
+    globalThis.fetch = async (url) => {
+      const file = path.join(ROOT, decodeURIComponent(new URL(url).pathname));
+      if (big && file.endsWith('.bpk')) return new Response('x', { headers: { 'content-length': String(2 ** 30) } });
+      if (!fs.existsSync(file)) return new Response('not found', { status: 404, statusText: 'Not Found' });
+      return new Response(fs.readFileSync(file));
+    };
+    try {
+      return await fn();
+    } finally {
+      globalThis.fetch = saved;
+    }
+  }
+
+  test('fetchIndex and fetchBundle read the shipped list and a bundle; onManifest runs alongside the weights', async () => {
+    await withFetch(async () => {
+      const indexUrl = new URL('http://test/models/index.json');
+      const models = await load.fetchIndex(indexUrl);
+      assert.ok(models.length >= 1 && models.every((m) => m.name && m.path));
+      const base = load.bundleBase({ path: 'x/y' }, indexUrl);
+      assert.equal(base.href, 'http://test/models/x/y/');
+      const b = await load.fetchBundle(new URL('http://test/tests/fixtures/conv-tiny/'), { onManifest: (m) => m.latent_dim });
+      assert.equal(b.extra, b.manifest.latent_dim);
+      assert.ok(b.weights instanceof Uint8Array && b.weights.length > 0);
+      assert.equal(JSON.parse(b.manifestText).name, b.manifest.name);
+    });
+  });
+
+  test('missing files and oversized weights are refused in words', async () => {
+    await withFetch(async () => {
+      await assert.rejects(load.fetchIndex(new URL('http://test/nothing/index.json')), /Could not download the model list \(\/nothing\/index\.json\): the server answered 404 Not Found/);
+      await assert.rejects(load.fetchBundle(new URL('http://test/nothing/')), /Could not download the model manifest .*404/);
+    });
+    await withFetch(async () => {
+      await assert.rejects(load.fetchBundle(new URL('http://test/tests/fixtures/conv-tiny/')), /larger than 512 MB/);
+    }, { big: true });
   });
 });

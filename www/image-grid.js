@@ -1,15 +1,17 @@
-// A grid of decoded images on one canvas (28×28 cells), for interpolation strips, palettes and
-// sample grids. Click a cell, or focus the grid and move with the arrow keys and press Enter,
+// A grid of decoded images on one canvas (cells of the model's image size), for interpolation
+// strips, palettes and sample grids. Click a cell, or focus the grid and move with the arrow keys and press Enter,
 // to pick it.
+
+import { DEFAULT_IMAGE, paintImages } from './lib/image.js';
 
 export class ImageGrid {
   /**
    * @param {HTMLCanvasElement} canvas
-   * @param {{cols: number, rows: number, label: string, onPick?: (index: number, timeStamp: number) => void, size?: number}} options
+   * @param {{cols: number, rows: number, label: string, onPick?: (index: number, timeStamp: number) => void, image?: {width: number, height: number}}} options
    */
-  constructor(canvas, { cols, rows, label, onPick = () => {}, size = 28 }) {
+  constructor(canvas, { cols, rows, label, onPick = () => {}, image = DEFAULT_IMAGE }) {
     this.canvas = canvas;
-    this.size = size;
+    this.image = image;
     this.onPick = onPick;
     this.cursor = -1;
     this.pixels = null;
@@ -42,52 +44,42 @@ export class ImageGrid {
     });
   }
 
+  /** A model with another image size: cells of `image`; the grid is blank until painted. */
+  setImage(image) {
+    if (image.width === this.image.width && image.height === this.image.height) return;
+    this.image = image;
+    this.resize(this.cols, this.rows);
+  }
+
   resize(cols, rows) {
     this.cols = cols;
     this.rows = rows;
-    this.canvas.width = cols * this.size;
-    this.canvas.height = rows * this.size;
+    this.canvas.width = cols * this.image.width;
+    this.canvas.height = rows * this.image.height;
     this.pixels = null;
     this.#draw();
   }
 
-  /** `pixels`: cols·rows images, row-major, each size² values in [0, 1]. */
+  /** `pixels`: cols·rows images, row-major, each width × height values in [0, 1]. */
   paint(pixels) {
     this.pixels = pixels;
     this.#draw();
   }
 
   #draw() {
-    const { size: s, cols, rows } = this;
-    const ctx = this.canvas.getContext('2d');
+    const { cols, rows } = this;
+    const { width: w, height: h } = this.image;
     if (!this.pixels) {
+      const ctx = this.canvas.getContext('2d');
       ctx.fillStyle = '#222';
       ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
       return;
     }
-    const img = ctx.createImageData(cols * s, rows * s);
-    const d = img.data;
-    for (let cell = 0; cell < cols * rows; cell++) {
-      const cx = (cell % cols) * s;
-      const cy = Math.floor(cell / cols) * s;
-      for (let y = 0; y < s; y++) {
-        for (let x = 0; x < s; x++) {
-          let v = this.pixels[cell * s * s + y * s + x];
-          v = v > 1 ? 1 : v > 0 ? v : 0;
-          const g = Math.round(v * 255);
-          const o = ((cy + y) * cols * s + cx + x) * 4;
-          d[o] = g;
-          d[o + 1] = g;
-          d[o + 2] = g;
-          d[o + 3] = 255;
-        }
-      }
-    }
-    ctx.putImageData(img, 0, 0);
+    const ctx = paintImages(this.canvas, this.pixels, { width: w, height: h, cols, rows });
     if (this.cursor >= 0) {
       ctx.strokeStyle = '#3b82f6';
       ctx.lineWidth = 2;
-      ctx.strokeRect((this.cursor % cols) * s + 1, Math.floor(this.cursor / cols) * s + 1, s - 2, s - 2);
+      ctx.strokeRect((this.cursor % cols) * w + 1, Math.floor(this.cursor / cols) * h + 1, w - 2, h - 2);
     }
   }
 }

@@ -3,25 +3,28 @@
 // one batched decode. Click a strip image (or focus a strip, pick with ←/→, press Enter) to
 // jump there.
 
+import { DEFAULT_IMAGE, paintImages } from './lib/image.js';
+
 export const STEPS = 9;
 
 export class Traversals {
   /**
    * @param {HTMLElement} container  where the strips go
-   * @param {{onPick: (dim: number, value: number, timeStamp: number) => void, size?: number}} options
+   * @param {{onPick: (dim: number, value: number, timeStamp: number) => void}} options
    */
-  constructor(container, { onPick, size = 28 }) {
+  constructor(container, { onPick }) {
     this.container = container;
     this.onPick = onPick;
-    this.size = size;
+    this.image = DEFAULT_IMAGE;
     this.strips = [];
     this.ranges = [];
     this.z = null;
   }
 
-  /** One strip per dimension; `names[i]` labels it, `inactive[i]` greys it. */
-  setModel(ranges, inactive) {
+  /** One strip per dimension of `image`-sized pictures; `inactive[i]` greys strip i. */
+  setModel(ranges, inactive, image = DEFAULT_IMAGE) {
     this.ranges = ranges;
+    this.image = image;
     this.container.replaceChildren();
     this.strips = ranges.map(([lo, hi], i) => {
       const row = document.createElement('div');
@@ -32,8 +35,8 @@ export class Traversals {
       label.textContent = String(i + 1);
       label.setAttribute('aria-hidden', 'true');
       const canvas = document.createElement('canvas');
-      canvas.width = STEPS * this.size;
-      canvas.height = this.size;
+      canvas.width = STEPS * image.width;
+      canvas.height = image.height;
       canvas.className = 'strip-canvas';
       canvas.tabIndex = 0;
       canvas.setAttribute('role', 'img');
@@ -74,24 +77,15 @@ export class Traversals {
     for (const i of order) this.container.append(this.strips[i].row);
   }
 
-  /** The batch to decode for z: `[dims × STEPS, latentDim]`, row-major. */
+  /** The batch to decode for z (see traversalBatch). */
   batchFor(z) {
-    const d = z.length;
-    const out = new Float32Array(d * STEPS * d);
-    for (let i = 0; i < d; i++) {
-      for (let k = 0; k < STEPS; k++) {
-        const o = (i * STEPS + k) * d;
-        out.set(z, o);
-        out[o + i] = this.strips[i].values[k];
-      }
-    }
-    return out;
+    return traversalBatch(z, this.ranges);
   }
 
   /** Paints the result of decoding `batchFor(z)`. */
   paint(z, pixels) {
     this.z = Float32Array.from(z);
-    const px = this.size * this.size;
+    const px = this.image.width * this.image.height;
     for (const strip of this.strips) {
       strip.pixels = pixels.subarray(strip.dim * STEPS * px, (strip.dim + 1) * STEPS * px);
       this.#frame(strip);
@@ -107,38 +101,40 @@ export class Traversals {
 
   #frame(strip) {
     if (!strip.pixels) return;
-    const s = this.size;
-    const ctx = strip.canvas.getContext('2d');
-    const img = ctx.createImageData(STEPS * s, s);
-    const d = img.data;
-    for (let k = 0; k < STEPS; k++) {
-      for (let y = 0; y < s; y++) {
-        for (let x = 0; x < s; x++) {
-          let v = strip.pixels[k * s * s + y * s + x];
-          v = v > 1 ? 1 : v > 0 ? v : 0;
-          const g = Math.round(v * 255);
-          const o = (y * STEPS * s + k * s + x) * 4;
-          d[o] = g;
-          d[o + 1] = g;
-          d[o + 2] = g;
-          d[o + 3] = 255;
-        }
-      }
-    }
-    ctx.putImageData(img, 0, 0);
+    const { width: w, height: h } = this.image;
+    const ctx = paintImages(strip.canvas, strip.pixels, { width: w, height: h, cols: STEPS });
     // Where the current z sits along this dimension (red), and the keyboard cursor (blue).
     const [lo, hi] = this.ranges[strip.dim];
     if (this.z) {
-      const x = ((this.z[strip.dim] - lo) / (hi - lo)) * (STEPS - 1) * s + s / 2;
+      const x = ((this.z[strip.dim] - lo) / (hi - lo)) * (STEPS - 1) * w + w / 2;
       ctx.fillStyle = '#e11d48';
-      ctx.fillRect(Math.round(Math.min(Math.max(x, 1), STEPS * s - 1)) - 1, s - 3, 2, 3);
+      ctx.fillRect(Math.round(Math.min(Math.max(x, 1), STEPS * w - 1)) - 1, h - 3, 2, 3);
     }
     if (strip.cursor >= 0) {
       ctx.strokeStyle = '#3b82f6';
       ctx.lineWidth = 2;
-      ctx.strokeRect(strip.cursor * s + 1, 1, s - 2, s - 2);
+      ctx.strokeRect(strip.cursor * w + 1, 1, w - 2, h - 2);
     }
   }
+}
+
+/**
+ * The images every strip shows for z, as one batch `[dims × STEPS, latentDim]`, row-major:
+ * strip i sweeps dimension i across `ranges[i]` with the rest of z held. Pure (the auto
+ * backend choice times this batch too).
+ */
+export function traversalBatch(z, ranges) {
+  const d = z.length;
+  const out = new Float32Array(d * STEPS * d);
+  for (let i = 0; i < d; i++) {
+    const values = linspace(ranges[i][0], ranges[i][1], STEPS);
+    for (let k = 0; k < STEPS; k++) {
+      const o = (i * STEPS + k) * d;
+      out.set(z, o);
+      out[o + i] = values[k];
+    }
+  }
+  return out;
 }
 
 function linspace(lo, hi, n) {

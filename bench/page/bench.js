@@ -88,13 +88,9 @@ const VENDOR = '/vendor';
 const runtimes = {
   async ours({ backend, model }) {
     // The modules the page runs: the CPU-only one (what auto paints with) and the WebGPU one.
-    const { default: init, Explorer } = await import(backend === 'webgpu' ? '/pkg/vae_explorer.js' : '/pkg/vae_explorer_cpu.js');
-    await init();
-    const [manifest, weights] = await Promise.all([
-      fetch(`/models/${model}/manifest.json`).then((r) => r.text()),
-      fetch(`/models/${model}/weights.bpk`).then((r) => r.arrayBuffer()),
-    ]);
-    const ex = await Explorer.create(manifest, new Uint8Array(weights), backend);
+    // The page's own load path (www/load.js, mounted at /www/ by bench/run.mjs).
+    const { openModel } = await import('/www/load.js');
+    const { explorer: ex } = await openModel({ backend, path: `/models/${model}/` });
     const want = backend === 'webgpu' ? 'WebGPU' : 'CPU';
     if (ex.backend !== want) throw new Error(`asked for ${want}, got ${ex.backend}: ${ex.backendReason}`);
     return {

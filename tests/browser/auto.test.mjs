@@ -1,5 +1,5 @@
 // ?backend=auto: the page paints with the small CPU-only module, then loads the WebGPU module,
-// measures both on this machine and keeps the faster one (www/backend-choice.js).
+// measures both on this machine and keeps the faster one (www/backend-policy.js, www/lib/backend-choice.js).
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -18,6 +18,8 @@ import {
   pixelStats,
   pixelDiff,
   drawStrokes,
+  ONE,
+  SEVEN,
 } from './harness.mjs';
 
 const LOAD = { timeout: 180_000 };
@@ -80,15 +82,10 @@ function canvasChannel(page, name, channel) {
 async function encodeInPage(page, pixels, backend = 'cpu') {
   return page.evaluate(
     async ({ pixels, backend }) => {
-      const mod = await import('/pkg/vae_explorer.js');
-      await mod.default();
       if (!window.__testExplorers) window.__testExplorers = {};
       if (!window.__testExplorers[backend]) {
-        const idx = await (await fetch('/models/index.json', { cache: 'force-cache' })).json();
-        const base = `/models/${idx.models[0].path}`;
-        const mt = await (await fetch(`${base}manifest.json`, { cache: 'force-cache' })).text();
-        const w = new Uint8Array(await (await fetch(`${base}weights.bpk`, { cache: 'force-cache' })).arrayBuffer());
-        window.__testExplorers[backend] = await mod.Explorer.create(mt, w, backend);
+        const { openModel } = await import('/load.js');
+        window.__testExplorers[backend] = (await openModel({ backend, module: 'webgpu', cache: 'force-cache' })).explorer;
       }
       const r = await window.__testExplorers[backend].encode(Float32Array.from(pixels));
       return { mu: Array.from(r.mu), logVar: Array.from(r.logVar) };
@@ -109,8 +106,6 @@ function centreOfMass(values, size = 28) {
   return { x: mx / m, y: my / m, mass: m };
 }
 
-const ONE = [[[0.52, 0.12], [0.5, 0.5], [0.48, 0.88]]];
-const SEVEN = [[[0.25, 0.2], [0.75, 0.2], [0.42, 0.88]]];
 
 // ---------------------------------------------------------------- shared checks
 
@@ -425,12 +420,8 @@ describe('WebGPU backend (--enable-unsafe-webgpu, ?backend=webgpu)', () => {
 
   test('WebGPU and CPU backends agree (decode, decodeBatch, encode)', T, async () => {
     const r = await session.page.evaluate(async () => {
-      const mod = await import('/pkg/vae_explorer.js');
-      await mod.default();
-      const idx = await (await fetch('/models/index.json')).json();
-      const base = `/models/${idx.models[0].path}`;
-      const mt = await (await fetch(`${base}manifest.json`)).text();
-      const w = new Uint8Array(await (await fetch(`${base}weights.bpk`)).arrayBuffer());
+      const { openBundle } = await import('/load.js');
+      const { module: mod, manifestText: mt, weights: w } = await openBundle({ module: 'webgpu' });
       const cpu = await mod.Explorer.create(mt, w, 'cpu');
       const gpu = await mod.Explorer.create(mt, w, 'webgpu');
       try {
@@ -520,12 +511,8 @@ describe('WebGPU backend (--enable-unsafe-webgpu, ?backend=webgpu)', () => {
 
   test('wasm API errors reject with readable Errors and the explorer keeps working', T, async () => {
     const r = await session.page.evaluate(async () => {
-      const mod = await import('/pkg/vae_explorer.js');
-      await mod.default();
-      const idx = await (await fetch('/models/index.json')).json();
-      const base = `/models/${idx.models[0].path}`;
-      const mt = await (await fetch(`${base}manifest.json`)).text();
-      const w = new Uint8Array(await (await fetch(`${base}weights.bpk`)).arrayBuffer());
+      const { openBundle } = await import('/load.js');
+      const { module: mod, manifestText: mt, weights: w } = await openBundle({ module: 'webgpu' });
       const results = {};
       for (const backend of ['cpu', 'webgpu']) {
         const ex = await mod.Explorer.create(mt, w, backend);

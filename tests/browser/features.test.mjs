@@ -18,11 +18,11 @@ import {
   settle,
   pixelDiff,
   drawStrokes,
+  SEVEN,
 } from './harness.mjs';
 
 const LOAD = { timeout: 180_000 };
 const T = { timeout: 240_000 };
-const SEVEN = [[[0.25, 0.2], [0.75, 0.2], [0.42, 0.88]]];
 
 let server;
 let index;

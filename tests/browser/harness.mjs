@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { before, after } from 'node:test';
 import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -18,7 +19,6 @@ export const BASE_ARGS = [
   '--disable-sync',
   '--disable-quic',
 ];
-export const PIXELS = 28 * 28;
 
 /**
  * Starts `node scripts/serve.mjs --port 0` and waits for its "Serving ... at URL" line.
@@ -132,6 +132,22 @@ export async function openPage(browser, server, query = '', { routes = [], waitR
   return { page, context, log, close: () => context.close() };
 }
 
+/**
+ * A route for openPage's `routes`: requests matching `pattern` get the file of the same name
+ * from the directory `dir` (404 when it has none), e.g. a test bundle from tests/fixtures.
+ */
+export function directoryRoute(pattern, dir) {
+  return [
+    pattern,
+    async (route) => {
+      const name = path.basename(new URL(route.request().url()).pathname);
+      const body = await readFile(path.join(dir, name)).catch(() => null);
+      if (!body) return route.fulfill({ status: 404, body: 'not found' });
+      await route.fulfill({ status: 200, body, contentType: name.endsWith('.json') ? 'application/json' : 'application/octet-stream' });
+    },
+  ];
+}
+
 /** Waits until the page is ready (first image painted) or shows an error; returns which. */
 export async function waitForReadyOrError(page, timeout = 90_000) {
   await page.waitForFunction(
@@ -240,6 +256,10 @@ export function pixelDiff(a, b) {
   return d;
 }
 
+/** Strokes of a "1" and a "7" for drawStrokes (the same digits in every test file). */
+export const ONE = [[[0.52, 0.12], [0.5, 0.5], [0.48, 0.88]]];
+export const SEVEN = [[[0.25, 0.2], [0.75, 0.2], [0.42, 0.88]]];
+
 /**
  * Draws strokes on the "Drawing pad" with the mouse. `strokes` are lists of [x, y] in [0,1]
  * of the pad's box.
@@ -259,15 +279,6 @@ export async function drawStrokes(page, strokes, { steps = 6 } = {}) {
     }
     await page.mouse.up();
   }
-}
-
-/** Reads the manifest the server serves for the default model. */
-export async function fetchManifest(server) {
-  const index = await (await fetch(new URL('models/index.json', server.url))).json();
-  const entry = index.models[0];
-  const base = new URL(`models/${entry.path.replace(/\/?$/, '/')}`, server.url);
-  const text = await (await fetch(new URL('manifest.json', base))).text();
-  return { entry, text, manifest: JSON.parse(text), base: base.href };
 }
 
 /** Percentile (nearest-rank on sorted copy, linear interpolation). */

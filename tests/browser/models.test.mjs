@@ -6,7 +6,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ROOT, startServer, launchBrowser, openPage, sliders } from './harness.mjs';
+import { ROOT, startServer, launchBrowser, openPage, sliders, directoryRoute } from './harness.mjs';
 
 const LOAD = { timeout: 180_000 };
 const T = { timeout: 180_000 };
@@ -21,23 +21,14 @@ after(async () => {
 });
 
 /** Serves tests/fixtures/conv-tiny/ at /fixtures/conv-tiny/ inside the page. */
-const fixtureRoute = [
-  '**/fixtures/conv-tiny/*',
-  async (route) => {
-    const name = path.basename(new URL(route.request().url()).pathname);
-    const body = await readFile(path.join(FIXTURE, name));
-    await route.fulfill({ status: 200, body, contentType: name.endsWith('.json') ? 'application/json' : 'application/octet-stream' });
-  },
-];
+const fixtureRoute = directoryRoute('**/fixtures/conv-tiny/*', FIXTURE);
 
 /** In the page: decode `zs` (and 2 encodings) on both backends; the largest differences. */
 async function compareBackends(page, base, zs) {
   return page.evaluate(
     async ({ base, zs }) => {
-      const mod = await import('/pkg/vae_explorer.js');
-      await mod.default();
-      const mt = await (await fetch(`${base}manifest.json`)).text();
-      const w = new Uint8Array(await (await fetch(`${base}weights.bpk`)).arrayBuffer());
+      const { openBundle } = await import('/load.js');
+      const { module: mod, manifestText: mt, weights: w } = await openBundle({ module: 'webgpu', path: base });
       const cpu = await mod.Explorer.create(mt, w, 'cpu');
       const gpu = await mod.Explorer.create(mt, w, 'webgpu');
       try {

@@ -20,13 +20,13 @@ import {
   drawStrokes,
   percentile,
   traceMainThread,
+  ONE,
+  SEVEN,
 } from './harness.mjs';
 
 const LOAD = { timeout: 180_000 };
 const T = { timeout: 240_000 };
 const TRAP = /unreachable|panicked|RuntimeError|wasm-function|\n\s+at /i;
-const ONE = [[[0.52, 0.12], [0.5, 0.5], [0.48, 0.88]]];
-const SEVEN = [[[0.25, 0.2], [0.75, 0.2], [0.42, 0.88]]];
 
 let server;
 before(async () => {
@@ -156,15 +156,8 @@ describe('bad values through the API and the page (CPU backend)', () => {
 
   test('huge, infinite and out-of-range values are refused with the index named; the explorer goes on', T, async () => {
     const r = await session().page.evaluate(async () => {
-      const mod = await import('/pkg/vae_explorer.js');
-      await mod.default();
-      const idx = await (await fetch('/models/index.json')).json();
-      const base = `/models/${idx.models[0].path}`;
-      const ex = await mod.Explorer.create(
-        await (await fetch(`${base}manifest.json`)).text(),
-        new Uint8Array(await (await fetch(`${base}weights.bpk`)).arrayBuffer()),
-        'cpu',
-      );
+      const { openModel } = await import('/load.js');
+      const { explorer: ex } = await openModel({ backend: 'cpu', module: 'webgpu' });
       const D = ex.latentDim;
       const z = (i, v) => {
         const out = new Float32Array(D);
@@ -424,13 +417,8 @@ describe('hostile bursts (CPU backend)', () => {
       const z = await sliderValues(page);
       const want = await page.evaluate(async (zv) => {
         // The module the page decodes with on ?backend=cpu.
-        const mod = await import('/pkg/vae_explorer_cpu.js');
-        await mod.default();
-        const idx = await (await fetch('/models/index.json')).json();
-        const base = `/models/${idx.models[0].path}`;
-        const mt = await (await fetch(`${base}manifest.json`)).text();
-        const w = new Uint8Array(await (await fetch(`${base}weights.bpk`)).arrayBuffer());
-        const ex = await mod.Explorer.create(mt, w, 'cpu');
+        const { openModel } = await import('/load.js');
+        const { explorer: ex } = await openModel({ backend: 'cpu' });
         const px = await ex.decode(Float32Array.from(zv));
         ex.free();
         return Array.from(px, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));

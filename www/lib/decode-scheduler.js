@@ -202,3 +202,41 @@ export function pushBounded(arr, value, limit = 2000) {
   arr.push(value);
   if (arr.length > limit) arr.splice(0, arr.length - limit);
 }
+
+/**
+ * Decodes a side-panel batch of `n` latent vectors in chunks of `chunk`, each started only once
+ * `beforeEach()` resolves (the page: when the main image and the encoder are idle). They share
+ * one device (and, on the CPU backend, the main thread), so this bounds how long the main
+ * image can wait behind a batch to one chunk. `between()` runs after each chunk (the page
+ * yields to the event loop there on the CPU). Returns all images, `imagePixels` values each.
+ */
+export async function decodeInChunks(ex, zs, n, { imagePixels, chunk, beforeEach = async () => {}, between = async () => {} }) {
+  // Fixed at the start: a model switch between chunks changes the page's latent size, not this batch's.
+  const dim = zs.length / n;
+  const out = new Float32Array(n * imagePixels);
+  // A batch submitted in the same task as a main-image request finds that request queued.
+  await null;
+  for (let start = 0; start < n; start += chunk) {
+    await beforeEach();
+    const m = Math.min(chunk, n - start);
+    out.set(await ex.decodeBatch(zs.subarray(start * dim, (start + m) * dim), m), start * imagePixels);
+    await between();
+  }
+  return out;
+}
+
+/**
+ * Where a side-panel batch is quick (any real GPU, the CPU backend) it follows z live; where
+ * one took longer than `slowMs` (a software GPU adapter: seconds for the traversal strips) it
+ * waits until z has rested for `restMs`, so the main image is never stuck behind it. Returns
+ * `update(job)`; a deferred job is submitted only if `stillCurrent(job)` holds by then.
+ */
+export function deferWhenSlow(submit, latencies, { stillCurrent = () => true, slowMs = 50, restMs = 300, timers = globalThis } = {}) {
+  let timer = 0;
+  return (job) => {
+    timers.clearTimeout(timer);
+    const last = latencies[latencies.length - 1] ?? 0;
+    if (last <= slowMs) submit(job);
+    else timer = timers.setTimeout(() => stillCurrent(job) && submit(job), restMs);
+  };
+}

@@ -6,6 +6,7 @@
 // No DOM access: the timing loop and the decision run (and are tested) under plain Node.
 
 import { median } from './decode-scheduler.js';
+import { Backend } from './backends.js';
 
 /** Timed decodes per measurement, after the warm-up the explorer did when it was created. */
 export const SLIDER_RUNS = 5;
@@ -69,6 +70,6 @@ export function chooseBackend(cpu, gpu) {
   const faster = gpu.totalMs !== null && gpu.totalMs < cpu.totalMs;
   const numbers = `WebGPU ${describeCost(gpu)}, CPU ${describeCost(cpu)}`;
   return faster
-    ? { backend: 'webgpu', reason: `auto: WebGPU is faster here (${per}: ${numbers})` }
-    : { backend: 'cpu', reason: `auto: the CPU is faster here (${per}: ${numbers})` };
+    ? { backend: Backend.WEBGPU, reason: `auto: WebGPU is faster here (${per}: ${numbers})` }
+    : { backend: Backend.CPU, reason: `auto: the CPU is faster here (${per}: ${numbers})` };
 }
