@@ -3,9 +3,10 @@
 // the drawing kept), auto's measure-then-decide, and what the status line and notice say.
 
 import { Backend, backendOf } from './lib/backends.js';
+import { freeExplorer } from './engine.js';
 import { measureBackend, chooseBackend } from './lib/backend-choice.js';
 import { capitalised, errorText, sentence } from './lib/format.js';
-import { loadModule } from './load.js';
+import { loadModule, startExplorer } from './load.js';
 import { testHook } from './hooks.js';
 import { STEPS, traversalBatch } from './traversals.js';
 
@@ -68,14 +69,14 @@ export class BackendPolicy {
   /** Starts a bundle on `backend`; if WebGPU fails, on the CPU with a notice saying why. */
   async create(mod, bundle, backend) {
     try {
-      return await mod.Explorer.create(bundle.manifestText, bundle.weights, backend);
+      return await startExplorer(mod, bundle, backend);
     } catch (err) {
       if (backend !== Backend.WEBGPU) throw err;
       console.warn('WebGPU backend failed, falling back to CPU:', err);
       this.messages.status('Backend: CPU — starting…');
       // If the CPU fails too, the bundle itself is at fault (damaged weights, ...): that error
       // is reported alone, without a notice blaming WebGPU.
-      const ex = await mod.Explorer.create(bundle.manifestText, bundle.weights, Backend.CPU);
+      const ex = await startExplorer(mod, bundle, Backend.CPU);
       this.#fallbackReason = sentence(errorText(err));
       this.messages.notice('WebGPU is unavailable.', `${this.#fallbackReason} Using the CPU backend instead.`);
       return ex;
@@ -132,7 +133,7 @@ export class BackendPolicy {
     this.#switching = true;
     const why = sentence(errorText(err));
     const { module, bundle } = engine;
-    module.Explorer.create(bundle.manifestText, bundle.weights, Backend.CPU).then(
+    startExplorer(module, bundle, Backend.CPU).then(
       (cpu) => {
         engine.swap({ explorer: cpu, module, bundle, reencode: true });
         this.messages.reason(`WebGPU stopped working (${trim(why)}); switched to the CPU.`);
@@ -169,7 +170,7 @@ export class BackendPolicy {
     let gpuMod = null;
     try {
       gpuMod = await loadModule(Backend.WEBGPU);
-      gpu = await gpuMod.Explorer.create(target.bundle.manifestText, target.bundle.weights, Backend.WEBGPU);
+      gpu = await startExplorer(gpuMod, target.bundle, Backend.WEBGPU);
       const opts = { z: zv, strips, stripCount: zv.length * STEPS, beforeEach: () => engine.mainIdle() };
       const cpu = await measureBackend(target.ex, opts);
       const webgpu = await measureBackend(gpu, { ...opts, loseAbove: cpu.totalMs });
@@ -189,16 +190,13 @@ export class BackendPolicy {
       this.#adopt(gpu, gpuMod);
       gpu = null;
     }
-    if (gpu) {
-      gpu.free();
-      gpuMod.releaseGpuMemory?.();
-    }
+    if (gpu) freeExplorer(gpu, gpuMod);
     const onCpu = backendOf(engine.explorer) === Backend.CPU;
     if (toGpu && engine.explorer !== target.ex && onCpu) {
       // The model was switched while it was measured: start the new one on WebGPU too.
       const now = engine.bundle;
-      gpuMod.Explorer.create(now.manifestText, now.weights, Backend.WEBGPU).then(
-        (ex) => (engine.bundle === now ? this.#adopt(ex, gpuMod) : ex.free()),
+      startExplorer(gpuMod, now, Backend.WEBGPU).then(
+        (ex) => (engine.bundle === now ? this.#adopt(ex, gpuMod) : freeExplorer(ex, gpuMod)),
         (err) => console.warn('auto: the model could not start on WebGPU; it stays on the CPU:', err),
       );
     }

@@ -181,13 +181,7 @@ export class Engine extends Emitter {
     const started = performance.now();
     const poll = () => {
       if (!this.#busy.every((count) => count() === 0) && performance.now() - started <= 60_000) return setTimeout(poll, 200);
-      try {
-        ex.free();
-        module?.releaseGpuMemory?.();
-      } catch (err) {
-        // A lost device may refuse even this; the memory goes with the page.
-        console.warn('freeing a replaced explorer failed:', err);
-      }
+      freeExplorer(ex, module);
     };
     setTimeout(poll, 200);
   }
@@ -218,5 +212,16 @@ export class Engine extends Emitter {
       if (this.#fault(err)) return;
       this.messages.error(`${failure}: ${sentence(errorText(err))}`, source);
     };
+  }
+}
+
+/** Frees an explorer nothing runs on any more, and returns its module's pooled GPU memory. */
+export function freeExplorer(ex, module) {
+  try {
+    ex.free();
+    module?.releaseGpuMemory?.();
+  } catch (err) {
+    // A lost device may refuse even this; the memory goes with the page.
+    console.warn('freeing an explorer failed:', err);
   }
 }

@@ -167,12 +167,17 @@ export async function openBundle({ module = Backend.CPU, model, path, index = 'm
   return { module: mod, entry, base: dir.href, manifest: bundle.manifest, manifestText: bundle.manifestText, weights: bundle.weights };
 }
 
+/** Starts a downloaded bundle ({manifestText, weights}) on `backend` with the wasm module `mod`. */
+export function startExplorer(mod, bundle, backend) {
+  return mod.Explorer.create(bundle.manifestText, bundle.weights, backend);
+}
+
 /**
  * Everything in one call (tests, measurements, the benchmark): openBundle, then an explorer
  * on `backend` from the `module` build (default: the build named like the backend).
  */
 export async function openModel({ backend = Backend.CPU, module = backend, ...where } = {}) {
   const opened = await openBundle({ module, ...where });
-  const explorer = await opened.module.Explorer.create(opened.manifestText, opened.weights, backend);
+  const explorer = await startExplorer(opened.module, opened, backend);
   return { explorer, ...opened };
 }
