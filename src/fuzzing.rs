@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use burn::tensor::Device;
 
 use crate::bundle::{Manifest, load_model};
-use crate::train::idx::{parse_images, parse_labels, parse_pair};
+use crate::learn::idx::{parse_images, parse_labels, parse_pair};
 
 /// The IDX reader on arbitrary bytes: an images file, a labels file, and a pair split where the
 /// input says (its first two bytes, big-endian, are the images file's length).

@@ -264,3 +264,44 @@ fn bad_manifests_are_refused_in_words() {
             .contains("larger")
     );
 }
+
+/// A bundle zipped (as the page's "Download model" saves it, or re-zipped by another tool,
+/// deflated and inside a folder) reads as the folder does; a file that is not a zip is refused
+/// in words.
+#[test]
+fn zipped_bundles_read_like_folders() {
+    use std::io::Write;
+    use zip::write::SimpleFileOptions;
+
+    let device = Device::flex();
+    let dir = Path::new("models/mnist-mlp-2");
+    let (manifest, _) = read_bundle(dir, &device).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    for (name, folder, method) in [
+        ("stored.zip", "", zip::CompressionMethod::Stored),
+        (
+            "deflated.zip",
+            "mnist-mlp-2/",
+            zip::CompressionMethod::Deflated,
+        ),
+    ] {
+        let path = tmp.path().join(name);
+        let mut writer = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        let options = SimpleFileOptions::default().compression_method(method);
+        for file in ["manifest.json", "weights.bpk"] {
+            writer
+                .start_file(format!("{folder}{file}"), options)
+                .unwrap();
+            writer
+                .write_all(&std::fs::read(dir.join(file)).unwrap())
+                .unwrap();
+        }
+        writer.finish().unwrap();
+        let (zipped, _) = read_bundle(&path, &device).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(zipped, manifest, "{name}");
+    }
+    let bad = tmp.path().join("model.zip");
+    std::fs::write(&bad, b"not a zip at all").unwrap();
+    let err = read_bundle(&bad, &device).err().unwrap().to_string();
+    assert!(err.contains("model.zip is not a zip file"), "{err}");
+}

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use vae_explorer::train::idx::{encode_images, encode_labels};
+use vae_explorer::learn::idx::{encode_images, encode_labels};
 
 fn vae(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vae"))

@@ -2,15 +2,25 @@
 
 use std::path::Path;
 
-use burn::module::{Module, ModuleMapper, Param};
-use burn::tensor::{DType, Device, Tensor};
+use burn::tensor::Device;
 
-use super::{BundleError, MANIFEST_FILE, Manifest, error, load_model};
+use super::zipped::read_zip;
+use super::{
+    BundleError, MANIFEST_FILE, Manifest, error, load_model, manifest_json, weights_bytes,
+};
 use crate::fsio;
 use crate::model::Vae;
 
-/// Reads a bundle folder from disk (native only; the page fetches the two files itself).
+/// Reads a bundle from disk: a folder, or a zip of one (the page's "Download model").
 pub fn read_bundle(dir: &Path, device: &Device) -> Result<(Manifest, Vae), BundleError> {
+    if dir.is_file() {
+        let (text, weights) = read_zip(dir)?;
+        let shown = dir.display();
+        let manifest = Manifest::parse(&text).map_err(|e| error(format!("{shown}: {e}")))?;
+        let vae =
+            load_model(&manifest, weights, device).map_err(|e| error(format!("{shown}: {e}")))?;
+        return Ok((manifest, vae));
+    }
     let manifest_path = dir.join(MANIFEST_FILE);
     let text = std::fs::read_to_string(&manifest_path)
         .map_err(|e| error(format!("cannot read {}: {e}", manifest_path.display())))?;
@@ -33,12 +43,7 @@ pub fn write_bundle(
     vae: Vae,
     extra: &[(&str, &[u8])],
 ) -> Result<(), BundleError> {
-    // f16 halves the page's download; the decoded images differ by < 1e-3 (tested).
-    let weights = vae
-        .map(&mut CastFloats(DType::F16))
-        .into_record()
-        .into_bytes()
-        .map_err(|e| error(format!("cannot serialise the weights: {e}")))?;
+    let weights = weights_bytes(vae)?;
     let json = manifest_json(manifest)?;
     let mut files = vec![
         (manifest.weights.as_str(), &weights[..]),
@@ -53,31 +58,6 @@ pub fn write_bundle(
 pub fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), BundleError> {
     let json = manifest_json(manifest)?;
     fsio::write_atomic(&dir.join(MANIFEST_FILE), json.as_bytes()).map_err(error)
-}
-
-fn manifest_json(manifest: &Manifest) -> Result<String, BundleError> {
-    let fail = |e: serde_json::Error| error(format!("cannot serialise the manifest: {e}"));
-    let mut without_points = manifest.clone();
-    let points = without_points
-        .map
-        .as_mut()
-        .map(|map| std::mem::take(&mut map.points));
-    let mut json = serde_json::to_string_pretty(&without_points).map_err(fail)?;
-    if let Some(points) = points {
-        let points = serde_json::to_string(&points).map_err(fail)?;
-        json = json.replacen("\"points\": []", &format!("\"points\": {points}"), 1);
-    }
-    Ok(format!("{json}\n"))
-}
-
-/// Casts every float parameter, e.g. to f16 for storage.
-struct CastFloats(DType);
-
-impl ModuleMapper for CastFloats {
-    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        let dtype = self.0;
-        param.map(|t| t.cast(dtype))
-    }
 }
 
 #[cfg(test)]

@@ -5,13 +5,17 @@
 //! Imports `model` (and the leaf `fsio` for native writes); never `infer` or `train`.
 
 mod architecture;
+mod encode;
 #[cfg(not(target_arch = "wasm32"))]
 mod files;
 mod load;
 mod manifest;
 mod training;
+#[cfg(not(target_arch = "wasm32"))]
+mod zipped;
 
 pub use architecture::Architecture;
+pub use encode::{manifest_json, weights_bytes};
 #[cfg(not(target_arch = "wasm32"))]
 pub use files::{read_bundle, write_bundle, write_manifest};
 pub use load::load_model;

@@ -1,22 +1,16 @@
-//! One epoch of training: shuffle, step through the batches, and the epoch's figures.
+//! One epoch of the CLI's run: the learner's steps with a progress bar and Ctrl-C, and the
+//! epoch's figures.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use burn::optim::{GradientsParams, ModuleOptimizer};
-use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressStyle};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 
-use super::batch::{batch, scalar};
-use super::eval::Evaluation;
 use super::history::EpochRecord;
 use super::run::{Data, TrainJob};
-use super::schedule::{Step, epoch_seed};
-use crate::model::Vae;
+use crate::learn::eval::Evaluation;
+use crate::learn::{Learner, Step, scalar};
 
 /// What an epoch's steps add up to, nats per image.
 pub(super) struct Totals {
@@ -27,11 +21,10 @@ pub(super) struct Totals {
     seconds: f64,
 }
 
-/// Everything an epoch needs besides the model and the optimizer, which it updates.
+/// Everything an epoch needs besides the learner, which it moves on.
 pub(super) struct Trainer<'a> {
     job: &'a TrainJob,
     data: &'a Data,
-    device: &'a Device,
     checkpoint_dir: &'a Path,
     stop: &'a AtomicBool,
     steps_per_epoch: usize,
@@ -41,14 +34,12 @@ impl<'a> Trainer<'a> {
     pub fn new(
         job: &'a TrainJob,
         data: &'a Data,
-        device: &'a Device,
         checkpoint_dir: &'a Path,
         stop: &'a AtomicBool,
     ) -> Self {
         Trainer {
             job,
             data,
-            device,
             checkpoint_dir,
             stop,
             steps_per_epoch: data.count.div_ceil(job.config.batch_size),
@@ -63,51 +54,34 @@ impl<'a> Trainer<'a> {
         }
     }
 
-    /// Trains `vae` for epoch `epoch` (1-based); an error if `stop` was set.
-    pub fn train_epoch(
-        &self,
-        mut vae: Vae,
-        optimizer: &mut ModuleOptimizer,
-        epoch: usize,
-    ) -> Result<(Vae, Totals), String> {
-        let config = &self.job.config;
-        let seed = epoch_seed(config.seed, epoch);
-        let mut rng = StdRng::seed_from_u64(seed);
-        self.device.seed(seed);
-        let mut order: Vec<usize> = (0..self.data.count).collect();
-        order.shuffle(&mut rng);
+    /// Runs the learner's current epoch to its end; an error if `stop` was set.
+    pub fn train_epoch(&self, learner: &mut Learner) -> Result<Totals, String> {
+        let epoch = learner.at().epoch;
         let bar = self.progress(epoch);
         let started = Instant::now();
         let (mut recon, mut kl, mut seen) = (0.0, 0.0, 0usize);
-        for (step, indices) in order.chunks(config.batch_size).enumerate() {
+        while learner.at().epoch == epoch {
             if self.stop.load(Ordering::Relaxed) {
                 bar.abandon();
                 return Err(self.stopped(epoch));
             }
-            let at = self.step(epoch, step);
-            let out = vae.forward(batch(&self.data.train, indices, self.device));
-            let objective = (out.recon.clone() + out.kl.clone() * at.beta(config)).mean();
-            let grads = GradientsParams::from_grads(objective.backward(), &vae);
-            vae = optimizer.step(at.learning_rate(config), vae, grads);
-
-            let n = indices.len() as f64;
-            recon += scalar(out.recon.mean()) * n;
-            kl += scalar(out.kl.mean()) * n;
-            seen += indices.len();
+            let Some(out) = learner.step(&self.data.train)? else {
+                break;
+            };
+            let n = out.recon.dims()[0];
+            recon += scalar(out.recon.mean()) * n as f64;
+            kl += scalar(out.kl.mean()) * n as f64;
+            seen += n;
             bar.set_message(format!("loss {:.2} nats", (recon + kl) / seen as f64));
             bar.inc(1);
         }
         bar.finish_and_clear();
-        let seconds = started.elapsed().as_secs_f64();
-        Ok((
-            vae,
-            Totals {
-                recon,
-                kl,
-                seen,
-                seconds,
-            },
-        ))
+        Ok(Totals {
+            recon,
+            kl,
+            seen,
+            seconds: started.elapsed().as_secs_f64(),
+        })
     }
 
     /// The history row of an epoch; `seconds` is the run's wall time so far.

@@ -6,16 +6,16 @@ use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::AdamConfig;
 use burn::tensor::Device;
 
 use super::checkpoint::{self, RunSettings, State};
 use super::epoch::Trainer;
-use super::eval::{Evaluation, evaluate, metrics};
 use super::history::{self, as_files};
-use super::idx::{IdxDataset, Split, load_split};
-use super::latent_map::{MAP_POINTS, Plane, latent_map};
-use crate::bundle::{self, Architecture, ImageSize, Manifest, TrainConfig, Training, write_bundle};
+use crate::bundle::{Manifest, TrainConfig, write_bundle};
+use crate::learn::Learner;
+use crate::learn::eval::{Evaluation, evaluate};
+use crate::learn::export::{self, About};
+use crate::learn::idx::{IdxDataset, Split, load_split};
 use crate::model::{Vae, VaeConfig};
 
 /// What to train and where: the model's shape, the hyperparameters, and the settings that only
@@ -120,9 +120,8 @@ pub fn train(job: &TrainJob, stop: &AtomicBool) -> Result<Manifest, String> {
         training: job.config.clone(),
         train_images: data.count,
     };
-    let (mut vae, mut optimizer, mut state) = if job.resume {
-        let optimizer = AdamConfig::new().init();
-        let resumed = checkpoint::load(&checkpoint_dir, &settings, optimizer, &device)?;
+    let (vae, optimizer, mut state) = if job.resume {
+        let resumed = checkpoint::load(&checkpoint_dir, &settings, Learner::adam(), &device)?;
         if !job.quiet {
             eprintln!(
                 "resuming after epoch {} from {}",
@@ -136,19 +135,27 @@ pub fn train(job: &TrainJob, stop: &AtomicBool) -> Result<Manifest, String> {
             settings,
             history: Vec::new(),
         };
-        (data.model.init(&device), AdamConfig::new().init(), state)
+        (data.model.init(&device), Learner::adam(), state)
     };
+    let mut learner = Learner::new(
+        vae,
+        optimizer,
+        job.config.clone(),
+        data.count,
+        state.epoch(),
+        &device,
+    )?;
 
-    let trainer = Trainer::new(job, &data, &device, &checkpoint_dir, stop);
+    let trainer = Trainer::new(job, &data, &checkpoint_dir, stop);
     let started = Instant::now();
     let seconds_before = state.history.last().map_or(0.0, |r| r.seconds);
     // The last epoch's test evaluation is the final one; only a run with nothing left to
     // train (resumed at its last epoch) needs its own.
     let mut last_evaluation = None;
-    for epoch in state.epoch() + 1..=job.config.epochs {
-        let totals;
-        (vae, totals) = trainer.train_epoch(vae, &mut optimizer, epoch)?;
-        let test = evaluate(&vae.valid(), &data.test, job.config.seed)?;
+    while !learner.finished() {
+        let epoch = learner.at().epoch;
+        let totals = trainer.train_epoch(&mut learner)?;
+        let test = evaluate(&learner.model().valid(), &data.test, job.config.seed)?;
         let seconds = seconds_before + started.elapsed().as_secs_f64();
         let record = trainer.record(epoch, &totals, &test, seconds);
         trainer.print(&record);
@@ -157,12 +164,13 @@ pub fn train(job: &TrainJob, stop: &AtomicBool) -> Result<Manifest, String> {
         let report = history::report(&job.title, &state.history);
         checkpoint::save(
             &checkpoint_dir,
-            &vae,
-            &optimizer,
+            learner.model(),
+            learner.optimizer(),
             &state,
             &as_files(&report),
         )?;
     }
+    let (vae, _) = learner.into_parts();
     finish(job, &data, vae.valid(), &state, last_evaluation)
 }
 
@@ -174,39 +182,17 @@ fn finish(
     state: &State,
     last_evaluation: Option<Evaluation>,
 ) -> Result<Manifest, String> {
-    let seconds = state.history.last().map_or(0.0, |r| r.seconds);
-    let evaluation = match last_evaluation {
-        Some(evaluation) => evaluation,
-        None => evaluate(&vae, &data.test, job.config.seed)?,
+    let about = About {
+        name: &job.name,
+        title: &job.title,
+        dataset: &job.dataset,
+        model: &data.model,
+        config: &job.config,
+        train_images: data.count,
+        seconds: state.history.last().map_or(0.0, |r| r.seconds),
+        command: &job.command,
     };
-    if !evaluation.loss().is_finite() {
-        return Err(format!(
-            "training diverged (test loss {}); try a smaller learning rate",
-            evaluation.loss()
-        ));
-    }
-    let manifest = Manifest {
-        format_version: bundle::FORMAT_VERSION,
-        name: job.name.clone(),
-        title: job.title.clone(),
-        dataset: job.dataset.clone(),
-        image: ImageSize {
-            width: data.train.cols,
-            height: data.train.rows,
-        },
-        latent_dim: job.latent_dim,
-        architecture: Architecture::of(&data.model),
-        training: Training {
-            config: job.config.clone(),
-            train_images: data.count,
-            seconds: (seconds * 10.0).round() / 10.0,
-            command: job.command.clone(),
-        },
-        metrics: metrics(&evaluation),
-        weights: bundle::WEIGHTS_FILE.to_string(),
-        latent: evaluation.latent.clone(),
-        map: Some(latent_map(&vae, &data.test, Plane::Auto, MAP_POINTS)?),
-    };
+    let manifest = export::manifest(&about, &vae, &data.test, last_evaluation)?;
     let report = history::report(&job.title, &state.history);
     write_bundle(&job.out, &manifest, vae, &as_files(&report)).map_err(|e| e.to_string())?;
     Ok(manifest)

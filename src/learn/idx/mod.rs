@@ -70,6 +70,14 @@ impl IdxDataset {
         self.labels[i]
     }
 
+    /// The first `n` images (all of them if there are fewer).
+    pub fn first(mut self, n: usize) -> IdxDataset {
+        self.count = self.count.min(n);
+        self.images.truncate(self.count * self.pixels());
+        self.labels.truncate(self.count);
+        self
+    }
+
     /// Pixels per image: `rows * cols`.
     pub fn pixels(&self) -> usize {
         self.rows * self.cols

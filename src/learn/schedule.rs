@@ -26,8 +26,24 @@ pub struct Step {
 }
 
 impl Step {
+    /// The step after this one (the first of the next epoch after an epoch's last).
+    pub fn next(self) -> Step {
+        if self.step + 1 >= self.steps_per_epoch {
+            Step {
+                epoch: self.epoch + 1,
+                step: 0,
+                ..self
+            }
+        } else {
+            Step {
+                step: self.step + 1,
+                ..self
+            }
+        }
+    }
+
     /// Steps done before this one, over the whole run.
-    fn done(self) -> usize {
+    pub fn done(self) -> usize {
         (self.epoch - 1) * self.steps_per_epoch + self.step
     }
 
@@ -56,6 +72,11 @@ impl Step {
 /// an uninterrupted one would have done.
 pub fn epoch_seed(seed: u64, epoch: usize) -> u64 {
     seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// The seed of a step's ε: fixed by (seed, epoch, step) alone.
+pub fn step_seed(seed: u64, at: Step) -> u64 {
+    epoch_seed(seed, at.epoch) ^ (at.step as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03)
 }
 
 #[cfg(test)]
@@ -93,5 +114,25 @@ mod tests {
         assert_eq!(at(2, 5).beta(&config), 1.5);
         assert_eq!(at(3, 0).beta(&config), 2.0);
         assert_eq!(at(4, 3).learning_rate(&config), 1e-3);
+    }
+
+    #[test]
+    fn steps_run_through_epochs_and_seed_apart() {
+        let at = Step {
+            epoch: 1,
+            step: 0,
+            steps_per_epoch: 3,
+        };
+        let walk: Vec<(usize, usize)> = std::iter::successors(Some(at), |s| Some(s.next()))
+            .take(5)
+            .map(|s| (s.epoch, s.step))
+            .collect();
+        assert_eq!(walk, [(1, 0), (1, 1), (1, 2), (2, 0), (2, 1)]);
+        let seeds: std::collections::HashSet<u64> =
+            std::iter::successors(Some(at), |s| Some(s.next()))
+                .take(9)
+                .map(|s| step_seed(42, s))
+                .collect();
+        assert_eq!(seeds.len(), 9, "every step draws its own ε");
     }
 }
