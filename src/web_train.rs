@@ -12,7 +12,7 @@ use wasm_bindgen::prelude::*;
 use crate::bundle::{Manifest, TrainConfig, load_model, manifest_json, weights_bytes};
 use crate::infer::{Backend, device::device};
 use crate::learn::export::{self, About};
-use crate::learn::idx::{IdxDataset, parse_images, parse_labels};
+use crate::learn::idx::IdxDataset;
 use crate::learn::{Learner, evaluate, weights};
 use crate::model::{Vae, VaeConfig};
 
@@ -439,39 +439,6 @@ impl Trainer {
             cols,
         })
     }
-}
-
-/// Reads an IDX image file (and its label file, if given) the way `vae train` does; the
-/// error names `file`. Returns `{pixels, labels, count, rows, cols}`.
-#[wasm_bindgen(js_name = parseIdx)]
-pub fn parse_idx(
-    images: Vec<u8>,
-    labels: Option<Vec<u8>>,
-    file: String,
-) -> Result<JsValue, JsError> {
-    let (count, rows, cols, pixels) = parse_images(&images, &file).map_err(fail)?;
-    let labels = match labels {
-        Some(bytes) => {
-            let labels = parse_labels(&bytes, &format!("{file} (labels)")).map_err(fail)?;
-            if labels.len() != count {
-                return Err(fail(format!(
-                    "{file} has {count} images but its label file has {} labels",
-                    labels.len()
-                )));
-            }
-            labels
-        }
-        None => vec![UNLABELLED; count],
-    };
-    let out = js_sys::Object::new();
-    let set = |key: &str, value: JsValue| js_sys::Reflect::set(&out, &key.into(), &value);
-    set("pixels", Uint8Array::from(&pixels[..]).into())
-        .and_then(|_| set("labels", Uint8Array::from(&labels[..]).into()))
-        .and_then(|_| set("count", count.into()))
-        .and_then(|_| set("rows", rows.into()))
-        .and_then(|_| set("cols", cols.into()))
-        .map_err(|_| fail("could not build the result"))?;
-    Ok(out.into())
 }
 
 fn parse_settings(text: &str) -> Result<Settings, JsError> {

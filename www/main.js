@@ -19,6 +19,7 @@ import { mountInterpolation } from './panels/interpolation.js';
 import { mountSamples } from './panels/samples.js';
 import { mountAttributes } from './panels/attributes.js';
 import { mountLatency } from './panels/latency.js';
+import { mountTraining } from './panels/training.js';
 
 const state = new State();
 const stats = createStats();
@@ -38,7 +39,13 @@ exposeForTests({ stats, engine, state, policy });
 
 const models = new Models({ state, engine, policy, messages, requestedModel: address.requestedModel, restore: address.restore });
 const context = { state, engine, stats, messages };
-mountMenus({ ...context, backend, switchTo: (name) => models.switchTo(name) });
+mountMenus({
+  ...context,
+  backend,
+  switchTo: (name) => models.switchTo(name),
+  useLocal: (bundle, options) => models.useLocal(bundle, options),
+  removeLocal: (name) => models.removeLocal(name),
+});
 mountLatency(context);
 mountSliders(context);
 mountDecoded(context);
@@ -48,5 +55,6 @@ mountTraversals(context);
 mountInterpolation(context);
 mountSamples(context);
 mountAttributes(context);
+mountTraining({ ...context, useModel: (bundle) => models.useLocal(bundle) });
 
 models.load().catch((err) => models.fail(err));

@@ -4,7 +4,7 @@
 //
 // Events: 'models' (the index), 'selected' (the entry the first load shows), 'preview' (a
 // manifest before its model starts), 'failed' (no model could be loaded), 'model',
-// 'z' {t, source, dim}, 'posterior', 'anchors', 'view' (changed keys).
+// 'z' {t, source, dim}, 'posterior', 'anchors', 'view' (changed keys), 'drawing'.
 
 import { Emitter } from './lib/emitter.js';
 import { clamp } from './lib/format.js';
@@ -69,6 +69,8 @@ export class State extends Emitter {
   anchors = [];
   /** The drawing's posterior {mu, sigma}, or null. */
   posterior = null;
+  /** The drawing as the encoder saw it: {pixels ([0, 1] floats), width, height}, or null. */
+  drawing = null;
   view = { order: 'index', interp: 'linear', temperature: 1 };
 
   get latentDim() {
@@ -109,6 +111,11 @@ export class State extends Emitter {
   setPosterior(posterior) {
     this.posterior = posterior;
     this.emit('posterior', posterior);
+  }
+
+  setDrawing(drawing) {
+    this.drawing = drawing;
+    this.emit('drawing', drawing);
   }
 
   setAnchor(k, v) {

@@ -26,6 +26,7 @@ export function mountDrawing({ state, engine, messages, doc = document }) {
       const pixels = mnistPreprocess(ink.data, ink.width, ink.height, { ...ink, field: image });
       if (!pixels) return null; // no ink: nothing to encode
       paintImages(input, pixels, image);
+      state.setDrawing({ pixels, ...image });
       return { r: await explorer.encode(pixels), epoch: started };
     },
     apply: (res) => {
@@ -56,6 +57,7 @@ export function mountDrawing({ state, engine, messages, doc = document }) {
     pad.clear();
     encoder.cancelPending();
     state.setPosterior(null);
+    state.setDrawing(null);
     blank();
     messages.clearError('encode');
   });

@@ -1,5 +1,10 @@
-// Header: the model's description, the Model menu (switches in place) and the Backend menu
-// (reloads the page with ?backend=).
+// Header: the model's description, the Model menu (switches in place; models kept in this
+// browser in a group of their own), the model file actions (download the current model as a
+// zip, open one, remove a local model) and the Backend menu (reloads the page with ?backend=).
+
+import { errorText, sentence } from '../lib/format.js';
+import { localTitle } from '../lib/model-store.js';
+import { MAX_WEIGHTS_BYTES } from '../load.js';
 
 /** One line about a bundle: title, test loss, active dimensions, architecture, epochs. */
 export function describeModel(m, entry) {
@@ -27,8 +32,12 @@ export function describeModel(m, entry) {
   return parts.join(' · ');
 }
 
-/** `switchTo(name)` resolves to false when the switch failed (the current model stays). */
-export function mountMenus({ state, messages, backend, switchTo, loc = location, doc = document }) {
+/**
+ * `switchTo(name)` resolves to false when the switch failed (the current model stays);
+ * `useLocal(bundle, {title})` makes a bundle the page's model and keeps it in this browser;
+ * `removeLocal(name)` forgets a local model. Both resolve to false after saying why.
+ */
+export function mountMenus({ state, engine, messages, backend, switchTo, useLocal, removeLocal, loc = location, doc = document }) {
   const info = doc.getElementById('model-info');
   const field = doc.getElementById('model-field');
   const modelSelect = doc.getElementById('model-select');
@@ -45,25 +54,21 @@ export function mountMenus({ state, messages, backend, switchTo, loc = location,
   });
 
   modelSelect.addEventListener('change', async () => {
-    modelSelect.disabled = true;
-    modelSelect.setAttribute('aria-busy', 'true');
-    try {
+    await busy(modelSelect, async () => {
       if (!(await switchTo(modelSelect.value))) modelSelect.value = state.model?.entry.name ?? '';
-    } finally {
-      modelSelect.disabled = false;
-      modelSelect.removeAttribute('aria-busy');
-    }
+    });
   });
 
   state.on('models', (models) => {
-    if (models.length < 2) return;
-    for (const m of models) {
-      const opt = doc.createElement('option');
-      opt.value = m.name;
-      opt.textContent = m.title || m.name;
-      modelSelect.append(opt);
-    }
-    field.hidden = false;
+    // Shipped models first, then those kept in this browser, in a group of their own.
+    const option = (m) => Object.assign(doc.createElement('option'), { value: m.name, textContent: m.title || m.name });
+    const local = models.filter((m) => m.local);
+    const group = doc.createElement('optgroup');
+    group.label = 'Trained in this browser';
+    group.append(...local.map(option));
+    modelSelect.replaceChildren(...models.filter((m) => !m.local).map(option), ...(local.length ? [group] : []));
+    if (state.model) modelSelect.value = state.model.entry.name;
+    field.hidden = models.length < 2;
   });
   state.on('selected', (entry) => {
     modelSelect.value = entry.name;
@@ -78,4 +83,117 @@ export function mountMenus({ state, messages, backend, switchTo, loc = location,
   state.on('failed', () => {
     info.textContent = 'No model loaded.';
   });
+
+  mountModelFiles({ state, engine, messages, useLocal, removeLocal, doc });
+}
+
+/** Runs `fn` with `control` disabled and marked busy. */
+async function busy(control, fn) {
+  control.disabled = true;
+  control.setAttribute('aria-busy', 'true');
+  try {
+    return await fn();
+  } finally {
+    control.disabled = false;
+    control.removeAttribute('aria-busy');
+  }
+}
+
+/** Download model, Open model file… and Remove (with a confirmation) for local models. */
+function mountModelFiles({ state, engine, messages, useLocal, removeLocal, doc }) {
+  const $ = (id) => doc.getElementById(id);
+  const actions = $('model-actions');
+  const download = $('model-download');
+  const open = $('model-open');
+  const file = $('model-file');
+  const remove = $('model-remove');
+  const confirm = $('model-remove-confirm');
+  const question = $('model-remove-question');
+  const yes = $('model-remove-yes');
+  const no = $('model-remove-no');
+
+  state.on('models', () => {
+    actions.hidden = false;
+  });
+  state.on('model', (model) => {
+    download.disabled = false;
+    remove.hidden = !model.entry.local;
+    closeConfirm(false);
+  });
+
+  download.addEventListener('click', async () => {
+    const { bundle } = engine;
+    const name = state.model?.entry.name;
+    if (!bundle || !name) return;
+    try {
+      // Loaded when first needed: the first image does not wait for it.
+      const { zipBundle } = await import('../lib/bundle-zip.js');
+      saveFile(doc, new Blob([zipBundle(bundle)], { type: 'application/zip' }), `${name}.zip`);
+      messages.clearError('model-file');
+    } catch (err) {
+      console.error(err);
+      messages.error(`Could not save the model as a file: ${sentence(errorText(err))}`, 'model-file');
+    }
+  });
+
+  open.addEventListener('click', () => file.click());
+  file.addEventListener('change', async () => {
+    const chosen = file.files?.[0];
+    // Cleared, so choosing the same file again is a change too.
+    file.value = '';
+    if (!chosen) return;
+    await busy(open, async () => {
+      let bundle;
+      try {
+        // Refused before it is read into memory.
+        if (chosen.size > MAX_WEIGHTS_BYTES) throw new Error(`${chosen.name} is larger than ${MAX_WEIGHTS_BYTES / 2 ** 20} MB: not a model this explorer can load.`);
+        const { unzipBundle } = await import('../lib/bundle-zip.js');
+        bundle = await unzipBundle(new Uint8Array(await chosen.arrayBuffer()), chosen.name);
+      } catch (err) {
+        console.error(err);
+        messages.error(`Could not open the model file: ${sentence(errorText(err))} The current model stays active.`, 'model-file');
+        return;
+      }
+      messages.clearError('model-file');
+      await useLocal(bundle, { title: localTitle(bundle.manifest, 'opened') });
+    });
+  });
+
+  function closeConfirm(refocus) {
+    confirm.hidden = true;
+    remove.setAttribute('aria-expanded', 'false');
+    if (refocus && !remove.hidden) remove.focus();
+  }
+  remove.setAttribute('aria-controls', 'model-remove-confirm');
+  remove.setAttribute('aria-expanded', 'false');
+  remove.addEventListener('click', () => {
+    const entry = state.model?.entry;
+    if (!entry?.local) return;
+    question.textContent = `Remove “${entry.title || entry.name}” from this browser?`;
+    confirm.hidden = false;
+    remove.setAttribute('aria-expanded', 'true');
+    no.focus();
+  });
+  no.addEventListener('click', () => closeConfirm(true));
+  confirm.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') closeConfirm(true);
+  });
+  yes.addEventListener('click', async () => {
+    const name = state.model?.entry.local ? state.model.entry.name : null;
+    if (!name) return closeConfirm(false);
+    const ok = await busy(yes, () => removeLocal(name));
+    closeConfirm(!ok);
+    if (ok) doc.getElementById('model-select').focus();
+  });
+}
+
+/** Saves `blob` as a download named `name` (a Blob URL and <a download>; nothing is uploaded). */
+function saveFile(doc, blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = Object.assign(doc.createElement('a'), { href: url, download: name, hidden: true });
+  doc.body.append(a);
+  a.click();
+  a.remove();
+  // Revoked later: the download may still be reading it.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
