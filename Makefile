@@ -30,20 +30,21 @@ setup-browser:
 wasm: $(PKG)
 
 # Three modules: vae_explorer_cpu (CPU backend only, paints first), vae_explorer (WebGPU and
-# CPU, streamed in after), both size-tuned (the release profile), and vae_explorer_train
-# (autodiff and Adam too, loaded by the training worker when the Training panel opens), tuned
-# for speed (the wasm-train profile). The first two share one output path, so the WebGPU one is
-# built second: the raw $(WASM_TARGET) tests/wasm.test.mjs inspects is then that one. No
-# wasm-opt: measured here, Binaryen's -Oz made the gzip download larger, not smaller.
+# CPU, streamed in after) and vae_explorer_train (autodiff and Adam too, loaded by the training
+# worker when the Training panel opens). They share one target dir, so the explorer's WebGPU one
+# is built last: the raw $(WASM_TARGET) tests/wasm.test.mjs inspects is then that one. All three
+# are size-tuned: the matmul kernels, where training spends most of its time, are built for
+# speed in every profile (Cargo.toml). No wasm-opt: measured here, Binaryen's -Oz made the gzip
+# download larger, not smaller.
 BINDGEN := wasm-bindgen --target web --out-dir pkg --no-typescript --remove-name-section \
   --remove-producers-section
 $(PKG) $(PKG_CPU) $(PKG_TRAIN) &: $(RUST_SOURCES)
 	$(CLIPPY) cargo build --lib --release --target wasm32-unknown-unknown
 	$(BINDGEN) --out-name vae_explorer_cpu $(WASM_TARGET)
+	$(CLIPPY) cargo build --lib --release --target wasm32-unknown-unknown --features webgpu,train
+	$(BINDGEN) --out-name vae_explorer_train $(WASM_TARGET)
 	$(CLIPPY) cargo build --lib --release --target wasm32-unknown-unknown --features webgpu
 	$(BINDGEN) $(WASM_TARGET)
-	$(CLIPPY) cargo build --lib --profile wasm-train --target wasm32-unknown-unknown --features webgpu,train
-	$(BINDGEN) --out-name vae_explorer_train target/wasm32-unknown-unknown/wasm-train/vae_explorer.wasm
 
 # Clippy runs inside the builds themselves: clippy-driver is rustc plus Clippy's lints, so used
 # as the compiler of our own crate it lints every target while cargo builds it (native tests,
