@@ -703,7 +703,7 @@ describe('www/ module layout', () => {
   });
 
   test('the pure modules load without a DOM', async () => {
-    for (const name of ['lib/format.js', 'lib/image.js', 'lib/preprocess.js', 'lib/backends.js', 'lib/backend-choice.js', 'lib/decode-scheduler.js', 'lib/latent-math.js', 'lib/emitter.js', 'lib/training-data.js', 'lib/training-view.js', 'state.js', 'load.js', 'traversals.js']) {
+    for (const name of ['lib/format.js', 'lib/image.js', 'lib/preprocess.js', 'lib/backends.js', 'lib/backend-choice.js', 'lib/decode-scheduler.js', 'lib/latent-math.js', 'lib/emitter.js', 'lib/training-data.js', 'lib/training-view.js', 'lib/local-db.js', 'lib/drawing-store.js', 'lib/model-store.js', 'state.js', 'load.js', 'traversals.js']) {
       await import(pathToFileURL(path.join(WWW, name)).href);
     }
   });

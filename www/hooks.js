@@ -1,6 +1,6 @@
 // What tests and scripts/measure.mjs read from the page, set up in one place:
 // window.vaeStats (latencies, backend, busy(), auto, wasmMemoryBytes()), document.body's
-// data-ready/-backend/-model, and window.vaeTestHooks, which tests may set and the page only
+// data-ready/-first-backend/-backend/-model, and window.vaeTestHooks, which tests may set and the page only
 // reads (testHook).
 
 import { wasmMemoryBytes } from './load.js';
@@ -16,6 +16,8 @@ export function exposeForTests({ stats, engine, state, policy, doc = document })
   globalThis.vaeStats = stats;
   engine.on('first-image', () => {
     doc.body.dataset.ready = 'true';
+    // Which backend painted first: auto may have moved on by the time a test looks.
+    doc.body.dataset.firstBackend = stats.backend;
   });
   engine.on('explorer', () => {
     doc.body.dataset.backend = stats.backend;

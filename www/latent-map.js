@@ -7,6 +7,22 @@
 /** Ten colours that stay distinct for common colour-vision deficiencies (Okabe–Ito + 2). */
 export const CLASS_COLOURS = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#f0e442', '#000000', '#999999', '#8c564b'];
 
+/** The colour of a class's dots. */
+export const classColour = (label) => CLASS_COLOURS[label % CLASS_COLOURS.length];
+
+/**
+ * Fills a legend (a <ul class="map-legend">): one item per entry {text, colour}, its words
+ * after a swatch of its colour, so that no class is told by colour alone.
+ */
+export function fillLegend(list, entries) {
+  list.replaceChildren(...entries.map(({ text, colour }) => {
+    const li = list.ownerDocument.createElement('li');
+    li.style.setProperty('--swatch', colour);
+    li.textContent = text;
+    return li;
+  }));
+}
+
 const dot = (u, v) => {
   let s = 0;
   for (let i = 0; i < u.length; i++) s += u[i] * v[i];
@@ -182,7 +198,7 @@ export class LatentMap {
     ctx.globalAlpha = 0.55;
     for (const [x, y, label] of this.map.points) {
       const [px, py] = this.#toCanvas([x, y]);
-      ctx.fillStyle = CLASS_COLOURS[label % CLASS_COLOURS.length];
+      ctx.fillStyle = classColour(label);
       ctx.fillRect(px - 1.5, py - 1.5, 3, 3);
     }
     ctx.globalAlpha = 1;

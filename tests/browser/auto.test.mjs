@@ -84,7 +84,7 @@ describe('auto with a WebGPU adapter (SwiftShader)', () => {
       // Read at once: settle() would also wait for the measurement.
       const z0 = await sliderValues(page);
       const img0 = await decodedPixels(page);
-      assert.match(await page.locator('#status-main').textContent(), /^Backend: CPU/, 'painted first on the CPU');
+      assert.equal(await page.evaluate(() => document.body.dataset.firstBackend), 'CPU', 'painted first on the CPU');
 
       const auto = await waitDecided(page);
       assert.equal(auto.decision.backend, 'webgpu');

@@ -1,11 +1,10 @@
-// Models kept in this browser's own storage (IndexedDB "vae-explorer", object store "models"):
-// trained in the page or opened from a file. Nothing here is ever sent anywhere. Every failure
-// (no IndexedDB, private mode, a full disk) is an Error in words; the caller keeps the model
-// for this visit. Imports without a DOM (the naming helpers are tested under Node).
+// Models kept in this browser's own storage (IndexedDB "vae-explorer", object store "models",
+// see local-db.js): trained in the page or opened from a file. Nothing here is ever sent
+// anywhere. Every failure (no IndexedDB, private mode, a full disk) is an Error in words; the
+// caller keeps the model for this visit. Imports without a DOM (the naming helpers are tested
+// under Node).
 
-const DB_NAME = 'vae-explorer';
-const STORE = 'models';
-const VERSION = 1;
+import { LocalDb, done } from './local-db.js';
 
 /** A name for the address and the Model menu: lower-case letters, digits and dashes. */
 export function slugify(text, fallback = 'my-model') {
@@ -38,79 +37,20 @@ export function localTitle(manifest, how = 'trained', date = new Date()) {
   return [base, size, `${how} ${hhmm}`].filter(Boolean).join(' · ');
 }
 
-/** A failure already in words. */
-class StoreError extends Error {}
-
-/** An IndexedDB failure in words. */
-function storageError(err, doing) {
-  if (err instanceof StoreError) return err;
-  const name = err?.name ?? '';
-  if (name === 'QuotaExceededError') return new StoreError(`The browser's storage is full, so the page could not ${doing}. Free some space, or download the model to keep it.`);
-  if (name === 'InvalidStateError' || name === 'SecurityError' || name === 'UnknownError') {
-    return new StoreError(`This browser does not let the page use its storage (IndexedDB: ${err.message || name}), so the page could not ${doing}.`);
-  }
-  return new StoreError(`The page could not ${doing} in this browser's storage: ${err?.message || name || 'unknown error'}.`);
-}
-
-/** An IDBRequest as a promise. */
-const done = (req) => new Promise((resolve, reject) => {
-  req.onsuccess = () => resolve(req.result);
-  req.onerror = () => reject(req.error);
-});
+const STORE = 'models';
+const FULL = 'Free some space, or download the model to keep it.';
 
 export class ModelStore {
-  #db = null;
+  #db;
 
   /** `idb` is the IndexedDB factory (tests may pass a fake; undefined means unavailable). */
   constructor({ idb = globalThis.indexedDB } = {}) {
-    this.idb = idb;
-  }
-
-  /** The database, opened (and created) once. */
-  #open(doing) {
-    if (!this.#db) {
-      this.#db = new Promise((resolve, reject) => {
-        if (!this.idb) throw new StoreError(`This browser gives the page no storage (no IndexedDB), so the page could not ${doing}.`);
-        const req = this.idb.open(DB_NAME, VERSION);
-        req.onupgradeneeded = () => {
-          if (!req.result.objectStoreNames.contains(STORE)) req.result.createObjectStore(STORE, { keyPath: 'name' });
-        };
-        req.onsuccess = () => {
-          const db = req.result;
-          // Another tab upgrading the database: let it, and open again next time.
-          db.onversionchange = () => {
-            db.close();
-            this.#db = null;
-          };
-          resolve(db);
-        };
-        req.onerror = () => reject(storageError(req.error, doing));
-        req.onblocked = () => reject(new StoreError(`The browser's storage is busy in another tab, so the page could not ${doing}.`));
-      });
-      this.#db.catch(() => {
-        this.#db = null;
-      });
-    }
-    return this.#db;
+    this.#db = new LocalDb({ idb });
   }
 
   /** Runs `fn(store)` in one transaction; resolves to what fn's request gave once it commits. */
-  async #run(mode, doing, fn) {
-    const db = await this.#open(doing);
-    try {
-      const tx = db.transaction(STORE, mode);
-      const result = Promise.resolve(fn(tx.objectStore(STORE)));
-      // A failed request also aborts the transaction: its error is reported once, from there.
-      result.catch(() => {});
-      await new Promise((resolve, reject) => {
-        tx.oncomplete = resolve;
-        tx.onerror = () => reject(tx.error);
-        tx.onabort = () => reject(tx.error ?? new Error('the transaction was aborted'));
-      });
-      return await result;
-    } catch (err) {
-      throw storageError(err, doing);
-    }
+  #run(mode, doing, fn) {
+    return this.#db.run(STORE, mode, doing, fn, FULL);
   }
 
   /** Every stored model, oldest first, without its weights: [{name, title, savedAt}]. */

@@ -1,7 +1,7 @@
 // Latent map panel: the bundle's test encodings on a plane, with the legend and a caption
 // saying which plane; picking moves z, a drawing's posterior shows as an ellipse.
 
-import { LatentMap, CLASS_COLOURS } from '../latent-map.js';
+import { LatentMap, classColour, fillLegend } from '../latent-map.js';
 import { eventTime } from '../lib/format.js';
 
 export function mountMap({ state, doc = document }) {
@@ -16,16 +16,10 @@ export function mountMap({ state, doc = document }) {
     const m = model.manifest.map;
     map.setModel(m, model.latentDim, model.ranges);
     map.setZ(state.z);
-    legend.replaceChildren();
+    fillLegend(legend, (m?.classes ?? []).map((c) => ({ text: String(c.label), colour: classColour(c.label) })));
     if (!m) {
       caption.textContent = 'This model bundle has no latent map (run “vae map” on it to add one).';
       return;
-    }
-    for (const c of m.classes ?? []) {
-      const li = doc.createElement('li');
-      li.style.setProperty('--swatch', CLASS_COLOURS[c.label % CLASS_COLOURS.length]);
-      li.textContent = String(c.label);
-      legend.append(li);
     }
     const pct = (v) => `${Math.round(100 * v)} %`;
     const plane = {

@@ -3,9 +3,19 @@
 // latent map as a scatter coloured by label. Each has a text summary next to it in the page;
 // these only paint.
 
-import { CLASS_COLOURS } from '../latent-map.js';
+import { classColour } from '../latent-map.js';
+import { NO_LABEL } from '../lib/training-data.js';
 
-export const COLOURS = Object.freeze({ elbo: '#16191d', recon: '#2456c7', kl: '#d55e00', grid: '#e3e6eb', text: '#525a66', inactive: '#b8bec8' });
+export const COLOURS = Object.freeze({ elbo: '#16191d', recon: '#2456c7', kl: '#d55e00', grid: '#e3e6eb', text: '#525a66', inactive: '#b8bec8', unlabelled: '#777' });
+
+/** The colour of a training image's dot on the live latent map: its digit's, or grey. */
+export const labelColour = (label) => (label === NO_LABEL ? COLOURS.unlabelled : classColour(label));
+
+/** The live latent map's legend: the digits 0–9 in the explorer's colours, then "no label". */
+export const LABEL_KEY = Object.freeze([
+  ...Array.from({ length: 10 }, (_, label) => ({ text: String(label), colour: labelColour(label) })),
+  { text: 'no label', colour: labelColour(NO_LABEL) },
+]);
 
 /** A canvas sized to its CSS box at the device's pixel ratio; returns its context and CSS size. */
 function prepare(canvas) {
@@ -112,8 +122,8 @@ export function drawKlBars(canvas, kl, active = null) {
 }
 
 /**
- * Points [x0, y0, x1, y1, …] with their labels (255 = none, grey); `box` [x0, x1, y0, y1] is
- * the plane's extent.
+ * Points [x0, y0, x1, y1, …] with their labels (NO_LABEL: grey), coloured as LABEL_KEY says;
+ * `box` [x0, x1, y0, y1] is the plane's extent.
  */
 export function drawScatter(canvas, xy, labels, box) {
   const { ctx, w, h } = prepare(canvas);
@@ -131,8 +141,7 @@ export function drawScatter(canvas, xy, labels, box) {
   ctx.stroke();
   ctx.globalAlpha = 0.7;
   for (let k = 0; k < xy.length / 2; k++) {
-    const label = labels?.[k] ?? 255;
-    ctx.fillStyle = label === 255 ? '#777' : CLASS_COLOURS[label % CLASS_COLOURS.length];
+    ctx.fillStyle = labelColour(labels?.[k] ?? NO_LABEL);
     ctx.fillRect(px(xy[2 * k]) - 2, py(xy[2 * k + 1]) - 2, 4, 4);
   }
   ctx.globalAlpha = 1;

@@ -1,9 +1,11 @@
 // The Training panel's "Training data": the MNIST training set (a checkbox; the worker fetches
 // it), the person's drawings (added from the pad with an optional label) and their image
-// files (chosen or dropped; refused ones listed, each with a message naming it). Drawings and
-// accepted files are kept for the page's life, whatever happens to a training run.
+// files (chosen or dropped; refused ones listed, each with a message naming it). Accepted
+// files are kept for the page's life, whatever happens to a training run; drawings are also
+// kept in this browser's storage (lib/drawing-store.js), so a reload loses none of them.
 
 import { readUploads } from './uploads.js';
+import { KeptDrawings } from '../lib/drawing-store.js';
 import { LIMITS, NO_LABEL, drawingToImage, toFloats } from '../lib/training-data.js';
 import { DEFAULT_IMAGE, paintImages, sizeCanvas } from '../lib/image.js';
 import { errorText, sentence } from '../lib/format.js';
@@ -12,15 +14,16 @@ const STRIP = 12;
 const sameSize = (a, b) => a.width === b.width && a.height === b.height;
 
 export class TrainingData {
-  /** Drawings: {pixels ([0, 1] floats), width, height, label}. */
-  drawings = [];
+  /** Drawings: {id, pixels ([0, 1] floats), width, height, label}, in memory and stored. */
+  #drawings;
   /** Accepted files (kept to read them again for a model of another size)… */
   #files = [];
   /** …and what they gave at `#field` size: {name, files, pixels, labels, count}. */
   #sets = [];
   #field = DEFAULT_IMAGE;
 
-  constructor({ state, doc, onChange = () => {} }) {
+  /** `store`: where drawings are kept (a DrawingStore, the default, or a stand-in). */
+  constructor({ state, doc, onChange = () => {}, store }) {
     const $ = (id) => doc.getElementById(id);
     Object.assign(this, { state, doc, onChange });
     this.els = {
@@ -31,6 +34,7 @@ export class TrainingData {
       label: $('train-drawing-label'),
       clearDrawings: $('train-clear-drawings'),
       drawingCount: $('train-drawing-count'),
+      kept: $('train-drawings-kept'),
       strip: $('train-drawings'),
       files: $('train-files'),
       drop: $('train-drop'),
@@ -40,9 +44,22 @@ export class TrainingData {
       accepted: $('train-accepted'),
     };
     const { els } = this;
+    this.#drawings = new KeptDrawings({ store, onUnkept: (err, when) => this.#unkept(err, when) });
+    let ticked = false;
+    els.useDrawings.addEventListener('change', () => {
+      ticked = true;
+    });
+    // The drawings kept from earlier visits: counted, and ticked as a new one would be (unless
+    // the person has set the box meanwhile).
+    els.drawingCount.setAttribute('aria-busy', 'true');
+    this.#drawings.load().then(() => {
+      els.drawingCount.removeAttribute('aria-busy');
+      if (this.drawings.length && !ticked) els.useDrawings.checked = true;
+      this.#render();
+    });
     els.add.addEventListener('click', () => this.addDrawing());
     els.clearDrawings.addEventListener('click', () => {
-      this.drawings = [];
+      this.#drawings.clear();
       this.#render();
     });
     els.clearImages.addEventListener('click', () => {
@@ -73,6 +90,22 @@ export class TrainingData {
     this.#render();
   }
 
+  /** The person's drawings, oldest first. */
+  get drawings() {
+    return this.#drawings.list;
+  }
+
+  /** Says once, next to the drawings, that they will not outlive this visit. */
+  #unkept(err, when) {
+    const now = {
+      load: 'Your drawings will last only for this visit.',
+      add: 'Drawings you add from now on will last only for this visit.',
+      clear: 'The drawings it kept may come back after a reload; drawings you add from now on will last only for this visit.',
+    }[when];
+    this.els.kept.textContent = `${sentence(errorText(err))} ${now}`;
+    this.els.kept.classList.add('unkept');
+  }
+
   get useMnist() {
     return this.els.mnist.checked;
   }
@@ -91,7 +124,7 @@ export class TrainingData {
     if (!d) return;
     if (this.personalCount >= LIMITS.personalImages) return this.#refuse([{ names: [], message: `You have added ${LIMITS.personalImages.toLocaleString('en')} images, the most a training takes.` }]);
     const label = this.els.label.value === '' ? NO_LABEL : Number(this.els.label.value);
-    this.drawings.push({ pixels: Float32Array.from(d.pixels), width: d.width, height: d.height, label });
+    this.#drawings.add({ pixels: d.pixels, width: d.width, height: d.height, label });
     this.els.useDrawings.checked = true;
     this.#render();
   }

@@ -1,10 +1,11 @@
 // The Training panel's live view: the loss chart, KL per dimension, prior samples and the
-// current z decoded by the model in training, the latent map of the fixed probe images, the
-// person's images reconstructed at the start and now, steps per second and the epoch's
-// progress. Every picture has its words next to it. Fed by the controller with the worker's
-// statistics (every chunk) and snapshots (about once a second).
+// current z decoded by the model in training, the latent map of the fixed probe images (with
+// its colour legend), the person's images reconstructed at the start and now, steps per
+// second and the epoch's progress. Every picture has its words next to it. Fed by the
+// controller with the worker's statistics (every chunk) and snapshots (about once a second).
 
-import { drawKlBars, drawLossChart, drawScatter, scatterBox } from './charts.js';
+import { LABEL_KEY, drawKlBars, drawLossChart, drawScatter, scatterBox } from './charts.js';
+import { fillLegend } from '../latent-map.js';
 import { LossHistory, coordinateVariance, epochText, klSummary, lossSummary, principalPlane, projectPoints, stepsPerSecond } from '../lib/training-view.js';
 import { paintImages, sizeCanvas } from '../lib/image.js';
 import { priorSamples } from '../lib/latent-math.js';
@@ -33,6 +34,7 @@ export class LiveView {
       currentCaption: $('train-current-caption'),
       map: $('train-map'),
       mapCaption: $('train-map-caption'),
+      mapLegend: $('train-map-legend'),
       recon: $('train-recon'),
       reconFigure: $('train-recon-figure'),
       rate: $('train-rate'),
@@ -40,6 +42,8 @@ export class LiveView {
       epochText: $('train-epoch-text'),
       probeLoss: $('train-probe-loss'),
     };
+    // The map's colours in words, from the same table the dots are painted with.
+    fillLegend(this.els.mapLegend, LABEL_KEY);
     this.#schedule();
   }
 
