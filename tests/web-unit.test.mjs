@@ -703,7 +703,7 @@ describe('www/ module layout', () => {
   });
 
   test('the pure modules load without a DOM', async () => {
-    for (const name of ['lib/format.js', 'lib/image.js', 'lib/preprocess.js', 'lib/backends.js', 'lib/backend-choice.js', 'lib/decode-scheduler.js', 'lib/latent-math.js', 'lib/emitter.js', 'lib/training-data.js', 'lib/training-view.js', 'lib/local-db.js', 'lib/drawing-store.js', 'lib/model-store.js', 'state.js', 'load.js', 'traversals.js']) {
+    for (const name of ['lib/format.js', 'lib/image.js', 'lib/preprocess.js', 'lib/backends.js', 'lib/backend-choice.js', 'lib/decode-scheduler.js', 'lib/latent-math.js', 'lib/emitter.js', 'lib/training-data.js', 'lib/training-view.js', 'lib/streams.js', 'lib/local-db.js', 'lib/drawing-store.js', 'lib/model-store.js', 'state.js', 'load.js', 'traversals.js']) {
       await import(pathToFileURL(path.join(WWW, name)).href);
     }
   });
@@ -751,5 +751,44 @@ describe('load.js: the model list and bundles, errors in words', () => {
     await withFetch(async () => {
       await assert.rejects(load.fetchBundle(new URL('http://test/tests/fixtures/conv-tiny/')), /larger than 512 MB/);
     }, { big: true });
+  });
+});
+
+describe('lib/streams.js: reading a byte stream whole', () => {
+  const stream = (parts) => new ReadableStream({
+    start(controller) {
+      for (const p of parts) controller.enqueue(Uint8Array.from(p));
+      controller.close();
+    },
+  });
+
+  test('joins the chunks in order and reports each with the running total', async () => {
+    const { readAll } = await import('../www/lib/streams.js');
+    const seen = [];
+    const out = await readAll(stream([[1, 2], [3], [4, 5, 6]]), (chunk, total) => seen.push([chunk.length, total]));
+    assert.deepEqual(Array.from(out), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(seen, [[2, 2], [1, 3], [3, 6]]);
+    assert.deepEqual(Array.from(await readAll(stream([]))), []);
+  });
+
+  test('an error from onChunk stops the read, cancels the stream and is passed on', async () => {
+    const { readAll } = await import('../www/lib/streams.js');
+    let cancelled = false;
+    let pulls = 0;
+    const endless = new ReadableStream({
+      pull(controller) {
+        pulls++;
+        controller.enqueue(new Uint8Array(10));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const limit = new Error('too big');
+    await assert.rejects(readAll(endless, (_, total) => {
+      if (total > 25) throw limit;
+    }), (err) => err === limit);
+    assert.ok(cancelled, 'the stream was cancelled');
+    assert.ok(pulls < 10, `the read stopped (${pulls} pulls)`);
   });
 });

@@ -8,6 +8,7 @@
 
 import { errorText, sentence } from './lib/format.js';
 import { Backend } from './lib/backends.js';
+import { readAll } from './lib/streams.js';
 
 /**
  * Two builds of the same API: the CPU-only module (a tenth of the download) paints first; the
@@ -80,27 +81,10 @@ export async function fetchBytes(url, what, onProgress, init) {
   const tooBig = () => new Error(`${what} (${url.pathname}) are larger than ${MAX_WEIGHTS_BYTES / 2 ** 20} MB: not a model this explorer can load.`);
   if (Number(res.headers.get('content-length')) > MAX_WEIGHTS_BYTES) throw tooBig();
   if (!res.body || !onProgress) return new Uint8Array(await res.arrayBuffer());
-  const reader = res.body.getReader();
-  const chunks = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    total += value.length;
-    if (total > MAX_WEIGHTS_BYTES) {
-      reader.cancel().catch(() => {});
-      throw tooBig();
-    }
+  return readAll(res.body, (_, total) => {
+    if (total > MAX_WEIGHTS_BYTES) throw tooBig();
     onProgress(total);
-  }
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+  });
 }
 
 /** The model list: index entries with a name and a path; an error in words if there are none. */

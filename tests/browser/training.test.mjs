@@ -266,6 +266,32 @@ describe('the Training panel (CPU backend)', () => {
     }
   });
 
+  test('gzipped IDX uploads are unpacked; a damaged gzip is refused with its name', T, async () => {
+    const s = await openPage(browser(), server, '?backend=cpu&model=mnist-mlp-2');
+    try {
+      const { page, log } = s;
+      await settle(page);
+      const panel = await openTraining(page);
+      const header = Buffer.from([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28]);
+      const idx = Buffer.concat([header, Buffer.alloc(784 * 2, 200)]);
+      const packed = zlib.gzipSync(idx);
+      await panel.getByLabel('Add PNG, JPEG or IDX files').setInputFiles([
+        { name: 'two-images-idx3-ubyte.gz', mimeType: 'application/gzip', buffer: packed },
+        { name: 'broken-idx3-ubyte.gz', mimeType: 'application/gzip', buffer: Buffer.concat([packed.subarray(0, 20), Buffer.alloc(40, 7)]) },
+      ]);
+      await page.waitForFunction(() => document.querySelectorAll('#train-refused li').length >= 1, null, { timeout: 60_000 });
+      const refused = await page.locator('#train-refused li').allTextContents();
+      assert.equal(refused.length, 1, refused.join('\n'));
+      assert.match(refused[0], /“broken-idx3-ubyte\.gz” is not a valid gzip file/);
+      await page.waitForFunction(() => document.getElementById('train-image-count').textContent === '2', null, { timeout: 60_000 }).catch(async (err) => {
+        throw new Error(`the unpacked images were not counted: ${await text(page, 'train-image-count')} images (${err.message})`);
+      });
+      assert.deepEqual(log.pageErrors, []);
+    } finally {
+      await s.close();
+    }
+  });
+
   test('a training worker that dies is reported in words; the explorer keeps working', T, async () => {
     // The worker's script fails to load, as when the browser kills a worker or a file is missing.
     const routes = [['**/train/worker.js', (route) => route.fulfill({ status: 500, body: 'broken' })]];

@@ -6,6 +6,7 @@
 
 import { LIMITS, NO_LABEL, checkFileSize, checkPictureSize, notAccepted, pairIdxFiles, parseIdxPair, pictureSize, pictureToImage, sniff } from '../lib/training-data.js';
 import { errorText, sentence } from '../lib/format.js';
+import { readAll } from '../lib/streams.js';
 
 /** Pictures are decoded at most this large: a digit needs no more, and memory stays small. */
 const DECODE_SIDE = 512;
@@ -84,29 +85,13 @@ async function readPicture(file, head, kind, field) {
 async function gunzip(bytes, name) {
   if (typeof DecompressionStream !== 'function') throw new Error(`“${name}” is gzip-compressed and this browser cannot unpack it: unpack it (gunzip) and add it again.`);
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
-  const reader = stream.getReader();
-  const chunks = [];
-  let total = 0;
+  const tooBig = new Error(`“${name}” unpacks to more than ${LIMITS.idxFileBytes / 2 ** 20} MB: refused.`);
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.length;
-      if (total > LIMITS.idxFileBytes) {
-        reader.cancel().catch(() => {});
-        throw new Error(`“${name}” unpacks to more than ${LIMITS.idxFileBytes / 2 ** 20} MB: refused.`);
-      }
-      chunks.push(value);
-    }
+    return await readAll(stream, (_, total) => {
+      if (total > LIMITS.idxFileBytes) throw tooBig;
+    });
   } catch (err) {
-    if (/unpacks to/.test(errorText(err))) throw err;
+    if (err === tooBig) throw err;
     throw new Error(`“${name}” is not a valid gzip file (${errorText(err)}): refused.`);
   }
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
 }

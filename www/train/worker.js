@@ -22,6 +22,8 @@
 
 import { concatDatasets, fitToSize, firstImages, parseIdxPair, toFloats } from '../lib/training-data.js';
 import { errorText, sentence } from '../lib/format.js';
+import { readAll } from '../lib/streams.js';
+import { fetchOk } from '../load.js';
 
 /** The training build of the wasm (both backends), relative to this file's URL. */
 const MODULE = '../pkg/vae_explorer_train.js';
@@ -87,32 +89,9 @@ function own(array) {
 }
 
 async function fetchIdx(path, onBytes) {
-  const url = new URL(path, import.meta.url);
-  let res;
-  try {
-    res = await fetch(url);
-  } catch (err) {
-    throw new Error(`Could not download the MNIST training set (${url.pathname}): ${errorText(err)}`);
-  }
-  if (!res.ok) throw new Error(`Could not download the MNIST training set (${url.pathname}): the server answered ${res.status} ${res.statusText}`.trim());
+  const res = await fetchOk(new URL(path, import.meta.url), 'the MNIST training set');
   if (!res.body) return new Uint8Array(await res.arrayBuffer());
-  const reader = res.body.getReader();
-  const chunks = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    total += value.length;
-    onBytes(value.length);
-  }
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+  return readAll(res.body, (chunk) => onBytes(chunk.length));
 }
 
 /** The four MNIST files, once per worker; progress counts bytes against their known sizes. */
