@@ -19,6 +19,8 @@ pub(super) struct Totals {
     seen: usize,
     /// Wall time of the steps alone (no evaluation, no checkpoint).
     seconds: f64,
+    /// β at the end of the epoch.
+    beta: f64,
 }
 
 /// Everything an epoch needs besides the learner, which it moves on.
@@ -27,7 +29,6 @@ pub(super) struct Trainer<'a> {
     data: &'a Data,
     checkpoint_dir: &'a Path,
     stop: &'a AtomicBool,
-    steps_per_epoch: usize,
 }
 
 impl<'a> Trainer<'a> {
@@ -42,22 +43,14 @@ impl<'a> Trainer<'a> {
             data,
             checkpoint_dir,
             stop,
-            steps_per_epoch: data.count.div_ceil(job.config.batch_size),
-        }
-    }
-
-    fn step(&self, epoch: usize, step: usize) -> Step {
-        Step {
-            epoch,
-            step,
-            steps_per_epoch: self.steps_per_epoch,
         }
     }
 
     /// Runs the learner's current epoch to its end; an error if `stop` was set.
     pub fn train_epoch(&self, learner: &mut Learner) -> Result<Totals, String> {
-        let epoch = learner.at().epoch;
-        let bar = self.progress(epoch);
+        let at = learner.at();
+        let epoch = at.epoch;
+        let bar = self.progress(at);
         let started = Instant::now();
         let (mut recon, mut kl, mut seen) = (0.0, 0.0, 0usize);
         while learner.at().epoch == epoch {
@@ -81,6 +74,8 @@ impl<'a> Trainer<'a> {
             kl,
             seen,
             seconds: started.elapsed().as_secs_f64(),
+            // The first step of the next epoch: the same place in the run as after this one's last.
+            beta: learner.at().beta(learner.config()),
         })
     }
 
@@ -95,9 +90,7 @@ impl<'a> Trainer<'a> {
         let seen = totals.seen as f64;
         EpochRecord {
             epoch,
-            beta: self
-                .step(epoch, self.steps_per_epoch)
-                .beta(&self.job.config),
+            beta: totals.beta,
             train_loss: (totals.recon + totals.kl) / seen,
             train_recon: totals.recon / seen,
             train_kl: totals.kl / seen,
@@ -141,11 +134,11 @@ impl<'a> Trainer<'a> {
         }
     }
 
-    fn progress(&self, epoch: usize) -> ProgressBar {
+    fn progress(&self, at: Step) -> ProgressBar {
         if self.job.quiet {
             return ProgressBar::hidden();
         }
-        let bar = ProgressBar::new(self.steps_per_epoch as u64);
+        let bar = ProgressBar::new(at.steps_per_epoch as u64);
         bar.set_style(
             ProgressStyle::with_template(
                 "epoch {prefix} [{bar:30}] {pos}/{len} steps  {per_sec}  ETA {eta}  {msg}",
@@ -153,7 +146,7 @@ impl<'a> Trainer<'a> {
             .expect("the template is valid")
             .progress_chars("=> "),
         );
-        bar.set_prefix(format!("{epoch}/{}", self.job.config.epochs));
+        bar.set_prefix(format!("{}/{}", at.epoch, self.job.config.epochs));
         bar
     }
 }
