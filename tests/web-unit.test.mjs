@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LatestScheduler, DecodeScheduler, median, pushBounded, decodeInChunks, deferWhenSlow } from '../www/lib/decode-scheduler.js';
 import { mnistPreprocess, centreOfMass, boxFor, FIELD, BOX } from '../www/lib/preprocess.js';
-import { timeDecodes, measureBackend, chooseBackend, describeCost } from '../www/lib/backend-choice.js';
+import { timeDecodes, measureBackend, chooseBackend, describeCost, MIN_RUN_MS, MAX_REPEATS } from '../www/lib/backend-choice.js';
 import { DEFAULT_IMAGE, greyRgba, imageSize } from '../www/lib/image.js';
 import { fmtMs, fmtSigned, fmtPlain, errorText, sentence, capitalised, percentile } from '../www/lib/format.js';
 import { Backend, backendOf, parseBackend } from '../www/lib/backends.js';
@@ -422,12 +422,24 @@ describe('auto: backend chosen on measured numbers (lib/backend-choice.js)', () 
   }
 
   test('timeDecodes returns the median and waits before every run', async () => {
-    const times = [5, 1, 3, 100, 2];
+    const times = [50, 10, 30, 1000, 20];
     const f = fakeExplorer(() => times.shift());
     let waits = 0;
     const m = await timeDecodes(f.ex, new Float32Array(2), 1, 5, { now: f.now, beforeEach: async () => { waits++; } });
-    assert.equal(m, 3);
+    assert.equal(m, 30);
     assert.equal(waits, 5);
+  });
+
+  test('timeDecodes measures decodes shorter than the clock resolution by repeating them', async () => {
+    // A clock rounded to 0.1 ms, as Chromium's is without cross-origin isolation, and a decode of 0.05 ms.
+    const f = fakeExplorer(() => 0.05);
+    const coarse = () => Math.floor(f.now() * 10) / 10;
+    const m = await timeDecodes(f.ex, new Float32Array(2), 1, 5, { now: coarse });
+    assert.ok(m > 0.045 && m < 0.055, `measured ${m} ms per decode`);
+    assert.ok(f.calls.length >= (5 * MIN_RUN_MS) / 0.05, 'each run spans MIN_RUN_MS');
+    const capped = fakeExplorer(() => 0);
+    assert.equal(await timeDecodes(capped.ex, new Float32Array(2), 1, 2, { now: capped.now }), 0);
+    assert.equal(capped.calls.length, 2 * MAX_REPEATS, 'a decode the clock never sees stops at MAX_REPEATS');
   });
 
   test('measureBackend times the image and the strips; it stops once a lower bound loses', async () => {
@@ -447,11 +459,11 @@ describe('auto: backend chosen on measured numbers (lib/backend-choice.js)', () 
     assert.deepEqual(await measureBackend(h.ex, { z, strips, stripCount: 36, loseAbove: 81, now: h.now }), lost);
     assert.deepEqual(h.calls, [1, 1, 1, 1, 1, 16], 'one partial batch of 16 settles it');
 
-    const k = fakeExplorer((n) => (n === 1 ? 1 : n / 8));
-    const won = await measureBackend(k.ex, { z, strips, stripCount: 36, loseAbove: 10, now: k.now });
-    assert.deepEqual(won, { sliderMs: 1, stripsMs: 4.5, totalMs: 5.5 });
+    const k = fakeExplorer((n) => (n === 1 ? 2 : n / 4));
+    const won = await measureBackend(k.ex, { z, strips, stripCount: 36, loseAbove: 12, now: k.now });
+    assert.deepEqual(won, { sliderMs: 2, stripsMs: 9, totalMs: 11 });
     assert.deepEqual(k.calls, [1, 1, 1, 1, 1, 16, 36, 36]);
-    assert.deepEqual(await measureBackend(k.ex, { z, strips, stripCount: 0, now: k.now }), { sliderMs: 1, stripsMs: 0, totalMs: 1 });
+    assert.deepEqual(await measureBackend(k.ex, { z, strips, stripCount: 0, now: k.now }), { sliderMs: 2, stripsMs: 0, totalMs: 2 });
   });
 
   test('chooseBackend: the lower cost per slider step wins; unmeasured or tied WebGPU keeps the CPU', () => {
