@@ -480,11 +480,5 @@ fn vae_device(vae: &Vae) -> Device {
 }
 
 async fn read<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, JsError> {
-    let data = tensor
-        .into_data_async()
-        .await
-        .map_err(|e| fail(format!("could not read a result back: {e:?}")))?;
-    data.convert::<f32>()
-        .try_into_vec::<f32>()
-        .map_err(|e| fail(format!("could not read a result back: {e:?}")))
+    crate::model::read::floats(tensor).await.map_err(fail)
 }

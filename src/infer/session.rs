@@ -168,15 +168,7 @@ impl Session {
 /// The one way tensors come back: an async read, never a blocking one (WebGPU in a page
 /// cannot block).
 async fn read(tensor: Tensor<2>) -> Result<Vec<f32>, InferError> {
-    let data = tensor.into_data_async().await.map_err(|e| {
-        // burn chains causes and a backtrace note; the innermost cause is the one that says why.
-        let full = format!("{e:?}");
-        let cause = full.rsplit("Caused by:").next().unwrap_or(&full);
-        let cause = cause.split("Backtrace:").next().unwrap_or(cause).trim();
-        InferError(format!("the result could not be read back ({cause})"))
-    })?;
-    data.try_into_vec::<f32>()
-        .map_err(|e| InferError(format!("unexpected tensor data: {e:?}")))
+    crate::model::read::floats(tensor).await.map_err(InferError)
 }
 
 #[cfg(test)]

@@ -14,14 +14,9 @@ pub async fn to_cpu(vae: &Vae) -> Result<Vae, String> {
     vae.visit(&mut gather);
     let mut values = Vec::with_capacity(gather.0.len());
     for (tensor, shape) in gather.0 {
-        let data = tensor
-            .into_data_async()
+        let floats = crate::model::read::floats(tensor)
             .await
-            .map_err(|e| format!("could not read the weights back: {e:?}"))?;
-        let floats = data
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .map_err(|e| format!("could not read the weights back: {e:?}"))?;
+            .map_err(|e| format!("could not copy the weights: {e}"))?;
         values.push((floats, shape));
     }
     let cpu = Device::flex();

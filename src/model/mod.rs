@@ -10,6 +10,7 @@
 mod config;
 mod dense;
 mod loss;
+pub mod read;
 mod vae;
 
 pub use config::VaeConfig;

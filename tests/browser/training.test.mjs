@@ -4,8 +4,9 @@
 // model" makes the trained model the explorer's (the Model menu changes and a slider moves the
 // image); "Download model" saves a zip that `vae eval` scores as the page did; fine-tuning the explored model on one drawing moves its reconstruction towards it;
 // bad uploads are refused with a message naming each file; a worker that cannot start is
-// reported in words and the explorer goes on working; so is a loss that becomes NaN. While it trains, a main-thread trace
-// shows the page responsive (the steps run in the worker).
+// reported in words and the explorer goes on working; so is a loss that becomes NaN, and on
+// WebGPU a training worker whose device is lost (the copy kept earlier stays usable). While it
+// trains, a main-thread trace shows the page responsive (the steps run in the worker).
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -337,6 +338,65 @@ describe('the Training panel (CPU backend)', () => {
       assert.match(await panel.getByRole('status').textContent(), /^Stopped at step \d+/);
       assert.equal(await panel.getByRole('button', { name: 'Download model' }).isEnabled(), true, 'the last good weights can still be saved');
       assert.equal(await page.getByRole('alert').isVisible(), false, 'the explorer shows no error');
+      assert.deepEqual(log.pageErrors, []);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('the Training panel on WebGPU (SwiftShader)', () => {
+  const browser = browserForSuite({ webgpu: true });
+
+  test('the training worker loses its GPU: a message in words, the copy kept earlier is usable, the explorer works', { timeout: 420_000 }, async () => {
+    const s = await openPage(browser(), server, '?backend=webgpu&model=mnist-mlp-2', { readyTimeout: 150_000 });
+    try {
+      const { page, log } = s;
+      await settle(page);
+      const panel = await openTraining(page);
+      await panel.getByLabel('Network size', { exact: true }).selectOption('small');
+      await panel.getByLabel('Train on', { exact: true }).selectOption('webgpu');
+      await panel.getByLabel('Batch size', { exact: true }).fill('16');
+      await panel.getByRole('button', { name: 'Start training' }).click();
+      await waitForStep(page, 2, 300_000);
+      await panel.getByRole('button', { name: 'Pause training' }).click();
+      await waitForPhase(page, 'paused', 120_000);
+      // Download model copies the weights out of the worker: the copy the page keeps.
+      const [download] = await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), panel.getByRole('button', { name: 'Download model' }).click()]);
+      assert.match(download.suggestedFilename(), /\.zip$/);
+      const keptStep = await step(page);
+      await panel.getByRole('button', { name: 'Resume training' }).click();
+      await waitForPhase(page, 'running');
+
+      // What a lost device looks like to burn inside the worker: every GPU read fails. The
+      // explorer's own device, in the page, is untouched.
+      const worker = page.workers().find((w) => w.url().endsWith('/train/worker.js'));
+      assert.ok(worker, `the training worker is running (workers: ${page.workers().map((w) => w.url()).join(', ')})`);
+      await worker.evaluate(() => {
+        GPUBuffer.prototype.mapAsync = () => Promise.reject(new DOMException('device lost (simulated)', 'OperationError'));
+      });
+      await waitForPhase(page, 'failed', 180_000);
+      const error = await text(page, 'training-error');
+      assert.match(error, /^Training stopped: .*could not be read back.*The model in training cannot be read any more: its WebGPU device stopped working\. The copy from step ([\d,]+) is kept: Use this model and Download model still work\. The explorer is not affected\.$/, error);
+      assert.equal(Number(/The copy from step ([\d,]+)/.exec(error)[1].replace(/,/g, '')), keptStep, 'the copy is the one taken while paused');
+      assert.equal(await panel.getByRole('button', { name: 'Resume training' }).count(), 0, 'a run that cannot be read is not resumed');
+      assert.equal(await panel.getByRole('button', { name: 'Pause training' }).isEnabled(), false);
+      assert.equal(await panel.getByRole('button', { name: 'Start training' }).isEnabled(), true, 'a new run can start');
+
+      // Use this model: the kept copy becomes the explorer's, on its own WebGPU device.
+      const before = await page.evaluate(() => document.body.dataset.model);
+      await panel.getByRole('button', { name: 'Use this model' }).click();
+      await page.waitForFunction((b) => document.body.dataset.model && document.body.dataset.model !== b, before, { timeout: 120_000 });
+      await page.waitForFunction(() => window.vaeStats.busy() === 0, null, { timeout: 120_000 });
+      assert.match(await panel.getByRole('status').textContent(), new RegExp(`The explorer now uses the model trained to step ${keptStep.toLocaleString('en')}\\.`));
+      assert.equal(await page.evaluate(() => document.body.dataset.backend), 'WebGPU', 'the explorer kept its own device');
+      const img = await decodedPixels(page);
+      const n = await decodeCount(page);
+      await page.getByRole('slider', { name: 'Latent dimension 1', exact: true }).focus();
+      for (let k = 0; k < 40; k++) await page.keyboard.press('ArrowRight');
+      await waitForDecodesAfter(page, n, 60_000);
+      assert.ok(pixelDiff(img, await decodedPixels(page)) > 0, 'a slider move changes the decoded image');
+      assert.equal(await page.getByRole('alert').isVisible(), false, await page.locator('#error').textContent());
       assert.deepEqual(log.pageErrors, []);
     } finally {
       await s.close();

@@ -357,7 +357,7 @@ export function startTrainingPanel({ state, engine, useModel, doc = document }) 
     els.progress.value = loaded;
     say(`Downloading the MNIST training set: ${Math.floor((100 * loaded) / total)} %…`);
   });
-  session.on('stopped', async ({ reason, message }) => {
+  session.on('stopped', async ({ reason, message, readable }) => {
     if (!run) return;
     if (reason === 'finished') {
       stopRefreshing();
@@ -367,8 +367,19 @@ export function startTrainingPanel({ state, engine, useModel, doc = document }) 
     } else if (reason === 'failed') {
       stopRefreshing();
       setPhase('failed');
-      const kept = /last good step/.test(message) ? '' : ' The weights of the last good step are kept.';
-      showError(`Training stopped: ${message}${kept} You can still use or download them, or start again with other settings.`);
+      if (readable === false) {
+        // The weights went with the failure (a lost GPU device): the copy kept before is the model now.
+        run.dead = true;
+        updateControls();
+        const why = run.backend === 'WebGPU' ? ': its WebGPU device stopped working' : '';
+        const fallback = kept
+          ? ` The copy from step ${kept.step.toLocaleString('en')} is kept: Use this model and Download model still work.`
+          : ' Start training again to continue.';
+        showError(`Training stopped: ${message} The model in training cannot be read any more${why}.${fallback} The explorer is not affected.`);
+        return;
+      }
+      const said = /last good step/.test(message) ? '' : ' The weights of the last good step are kept.';
+      showError(`Training stopped: ${message}${said} You can still use or download them, or start again with other settings.`);
       await refresh({ evaluate: true });
     }
   });

@@ -4,7 +4,7 @@
 // fails with a sentence, 'died' is emitted, and the last statistics stay readable; the next
 // request starts a fresh worker.
 //
-// Events: 'stats' (stats), 'progress' {loaded, total}, 'stopped' {reason, message?, stats},
+// Events: 'stats' (stats), 'progress' {loaded, total}, 'stopped' {reason, message?, readable?, stats},
 // 'died' {message}.
 
 import { Emitter } from '../lib/emitter.js';

@@ -17,7 +17,8 @@
 //   export {name, title} → {manifestText, weights}
 //   dispose {} → {}
 // Events (worker → page): {type: 'stats', stats}, {type: 'progress', loaded, total},
-// {type: 'stopped', reason: 'paused' | 'finished' | 'failed', message?, stats}.
+// {type: 'stopped', reason: 'paused' | 'finished' | 'failed', message?, readable?, stats}
+// (readable: false when the failure took the weights along, as a lost GPU device does).
 // Big arrays travel as transferables both ways.
 
 import { concatDatasets, fitToSize, firstImages, parseIdxPair, toFloats } from '../lib/training-data.js';
@@ -267,7 +268,13 @@ async function runLoop() {
     post({ type: 'stopped', reason: 'paused', stats: lastStats });
   } catch (err) {
     running = false;
-    post({ type: 'stopped', reason: 'failed', message: sentence(errorText(err)), stats: lastStats });
+    // Whether the weights of the last good step can still be read, or went with the failure
+    // (a lost GPU device fails every read).
+    const readable = await exclusive(() => t.decode(new Float32Array(t.latentDim), 1)).then(
+      () => true,
+      () => false,
+    );
+    post({ type: 'stopped', reason: 'failed', message: sentence(errorText(err)), readable, stats: lastStats });
   }
 }
 
