@@ -2,7 +2,7 @@
 # Installs what the project needs, idempotently: a second run with everything present
 # only checks versions and returns in about a second.
 #   scripts/setup.sh            toolchain for building and serving the page
-#   scripts/setup.sh --browser  also headless Chromium for the browser tests
+#   scripts/setup.sh --browser  also headless Chromium and Firefox ESR for the browser tests
 #   scripts/setup.sh --fuzz     also the nightly toolchain and cargo-fuzz
 #   scripts/setup.sh --bench    also Chromium, the benchmark's npm packages (bench/) and a
 #                               Python venv with onnx (bench/.venv)
@@ -47,7 +47,7 @@ if [ "$have" != "$want" ]; then
   cargo install wasm-bindgen-cli --version "$want" --force --quiet
 fi
 
-# Node packages: MNIST data, Playwright's driver (no browser download).
+# Node packages: MNIST data, Playwright's and Puppeteer's drivers (no browser download).
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   apt_install nodejs npm
 fi
@@ -58,6 +58,11 @@ fi
 
 if { [ "${1:-}" = "--browser" ] || [ "${1:-}" = "--bench" ]; } && [ ! -x /usr/bin/chromium ]; then
   apt_install chromium chromium-driver fonts-dejavu-core
+fi
+# Firefox ESR for the smoke set in a second browser (tests/browser/firefox.test.mjs, driven by
+# puppeteer-core over WebDriver BiDi: Debian's build, never a downloaded one).
+if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/firefox-esr ]; then
+  apt_install firefox-esr
 fi
 if [ "${1:-}" = "--fuzz" ]; then
   # libFuzzer's coverage instrumentation needs nightly rustc; cargo-fuzz drives it.

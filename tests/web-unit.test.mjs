@@ -15,6 +15,7 @@ import { fmtMs, fmtSigned, fmtPlain, errorText, sentence, capitalised, percentil
 import { Backend, backendOf, parseBackend } from '../www/lib/backends.js';
 import { State, describeLatents, dimensionOrder, originZ } from '../www/state.js';
 import { Emitter } from '../www/lib/emitter.js';
+import { bindInactiveToggle, inactiveToggleText, visibleDims } from '../www/lib/inactive-toggle.js';
 import { traversalBatch, STEPS } from '../www/traversals.js';
 import * as load from '../www/load.js';
 
@@ -657,12 +658,53 @@ describe('state.js', () => {
     state.setDim(1, -1, { t: 6, source: 'slider' });
     assert.equal(state.z, z, 'one array, changed in place');
     assert.deepEqual(Array.from(z), [1, -1, 3]);
-    state.setView({ order: 'kl', interp: 'linear' });
-    state.setView({ order: 'kl' });
-    assert.deepEqual(state.order, [2, 0, 1]);
+    assert.deepEqual(state.order, [2, 0, 1], 'most informative first by default');
+    state.setView({ order: 'index', interp: 'linear' });
+    state.setView({ order: 'index' });
+    assert.deepEqual(state.order, [0, 1, 2]);
     assert.deepEqual(seen.map(([type]) => type), ['model', 'z', 'z', 'view']);
     assert.deepEqual(seen[2][1], { t: 6, source: 'slider', dim: 1 });
     assert.deepEqual(seen[3][1], ['order']);
+  });
+
+  test('inactive dimensions: collapsed by default behind a button that says how many; the view remembers', () => {
+    assert.equal(inactiveToggleText(21, false), 'Show 21 inactive dimensions');
+    assert.equal(inactiveToggleText(1, false), 'Show 1 inactive dimension');
+    assert.equal(inactiveToggleText(3, true), 'Hide the 3 inactive dimensions');
+    assert.deepEqual(visibleDims([false, true, false], false), [true, false, true]);
+    assert.deepEqual(visibleDims([false, true, false], true), [true, true, true]);
+
+    // A button and a panel without a DOM: the rows' visibility follows state.view.inactive.
+    const listeners = {};
+    const attrs = { 'aria-controls': 'rows' };
+    const button = {
+      hidden: true,
+      textContent: '',
+      focused: false,
+      setAttribute: (k, v) => (attrs[k] = v),
+      getAttribute: (k) => attrs[k],
+      addEventListener: (type, fn) => (listeners[type] = fn),
+      focus() {
+        this.focused = true;
+      },
+    };
+    const panel = { contains: () => false };
+    const doc = { activeElement: null, getElementById: () => panel };
+    const state = new State();
+    let visible = null;
+    bindInactiveToggle({ button, state, doc, apply: (v) => (visible = v) });
+    state.setModel(model);
+    assert.equal(button.hidden, false);
+    assert.equal(button.textContent, 'Show 1 inactive dimension');
+    assert.equal(attrs['aria-expanded'], 'false');
+    assert.deepEqual(visible, [true, false, true]);
+    listeners.click();
+    assert.equal(state.view.inactive, 'shown');
+    assert.equal(button.textContent, 'Hide the 1 inactive dimension');
+    assert.equal(attrs['aria-expanded'], 'true');
+    assert.deepEqual(visible, [true, true, true]);
+    state.setModel(describeLatents({}, { latent: [{}, {}] }, 2));
+    assert.equal(button.hidden, true, 'no inactive dimension: no button');
   });
 
   test('an unsubscribed listener is not called; listeners run in subscription order', () => {

@@ -10,7 +10,6 @@ import { loadModule, startExplorer } from './load.js';
 import { testHook } from './hooks.js';
 import { STEPS, traversalBatch } from './traversals.js';
 
-const NOT_IN_USE = 'WebGPU is not in use: decoding runs on the CPU.';
 const trim = (text) => text.replace(/\.$/, '');
 
 export class BackendPolicy {
@@ -91,10 +90,9 @@ export class BackendPolicy {
       : this.requested === Backend.AUTO && !this.gpuLost ? this.#autoReason()
       : ex.backendReason ? sentence(ex.backendReason) : '';
     this.messages.reason(`${reason}${adapterText(ex)}`);
-    if (this.requested === Backend.AUTO && !webgpu) {
-      // While WebGPU is being measured there is nothing to warn about yet.
-      if (this.auto.state !== 'measuring') this.messages.notice(NOT_IN_USE, reason || 'No usable WebGPU adapter was found.');
-    } else if (this.requested === Backend.WEBGPU && !webgpu && !this.messages.noticeShown) {
+    // A warning only when what the person asked for could not be done: under auto the CPU is
+    // a choice (no adapter here, or measured faster), said once in the status line.
+    if (this.requested === Backend.WEBGPU && !webgpu && !this.messages.noticeShown) {
       this.messages.notice('WebGPU is unavailable.', reason || 'The page fell back to the CPU backend.');
     }
   }
@@ -202,7 +200,7 @@ export class BackendPolicy {
     }
     if (!toGpu && onCpu) {
       this.messages.reason(sentence(auto.decision.reason));
-      this.messages.notice(NOT_IN_USE, sentence(auto.decision.reason));
+      this.messages.renderStatus();
     }
   }
 

@@ -20,6 +20,7 @@ import { mountSamples } from './panels/samples.js';
 import { mountAttributes } from './panels/attributes.js';
 import { mountLatency } from './panels/latency.js';
 import { mountTraining } from './panels/training.js';
+import { mountHowto } from './panels/howto.js';
 
 const state = new State();
 const stats = createStats();
@@ -56,5 +57,6 @@ mountInterpolation(context);
 mountSamples(context);
 mountAttributes(context);
 mountTraining({ ...context, useModel: (bundle) => models.useLocal(bundle) });
+mountHowto();
 
 models.load().catch((err) => models.fail(err));

@@ -71,7 +71,8 @@ export class State extends Emitter {
   posterior = null;
   /** The drawing as the encoder saw it: {pixels ([0, 1] floats), width, height}, or null. */
   drawing = null;
-  view = { order: 'index', interp: 'linear', temperature: 1 };
+  /** How the dimensions are shown: most informative first, inactive ones collapsed. */
+  view = { order: 'kl', inactive: 'hidden', interp: 'linear', temperature: 1 };
 
   get latentDim() {
     return this.model?.latentDim ?? 0;
@@ -123,7 +124,7 @@ export class State extends Emitter {
     this.emit('anchors', this.anchors);
   }
 
-  /** Changes view options ({order, interp, temperature}); emits the keys that changed. */
+  /** Changes view options ({order, inactive, interp, temperature}); emits the keys that changed. */
   setView(patch) {
     const changed = Object.keys(patch).filter((k) => this.view[k] !== patch[k]);
     Object.assign(this.view, patch);

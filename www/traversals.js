@@ -4,6 +4,7 @@
 // jump there.
 
 import { DEFAULT_IMAGE, paintImages } from './lib/image.js';
+import { fmtSigned } from './lib/format.js';
 
 export const STEPS = 9;
 
@@ -40,10 +41,7 @@ export class Traversals {
       canvas.className = 'strip-canvas';
       canvas.tabIndex = 0;
       canvas.setAttribute('role', 'img');
-      canvas.setAttribute(
-        'aria-label',
-        `Traversal of latent dimension ${i + 1}: ${STEPS} images from ${lo.toFixed(1)} to ${hi.toFixed(1)}`,
-      );
+      canvas.setAttribute('aria-label', stripLabel(i, lo, hi));
       const strip = { row, canvas, dim: i, values: linspace(lo, hi, STEPS), cursor: -1 };
       canvas.addEventListener('click', (e) => {
         const r = canvas.getBoundingClientRect();
@@ -77,18 +75,25 @@ export class Traversals {
     for (const i of order) this.container.append(this.strips[i].row);
   }
 
+  /** Shows the strips of the dimensions with `visible[i]` and hides the others. */
+  setVisible(visible) {
+    for (const strip of this.strips) strip.row.hidden = !visible[strip.dim];
+  }
+
   /** The batch to decode for z (see traversalBatch). */
   batchFor(z) {
     return traversalBatch(z, this.ranges);
   }
 
-  /** Paints the result of decoding `batchFor(z)`. */
+  /** Paints the result of decoding `batchFor(z)`; each strip's name says where z sits on it. */
   paint(z, pixels) {
     this.z = Float32Array.from(z);
     const px = this.image.width * this.image.height;
     for (const strip of this.strips) {
       strip.pixels = pixels.subarray(strip.dim * STEPS * px, (strip.dim + 1) * STEPS * px);
       this.#frame(strip);
+      const [lo, hi] = this.ranges[strip.dim];
+      strip.canvas.setAttribute('aria-label', stripLabel(strip.dim, lo, hi, this.z[strip.dim]));
     }
   }
 
@@ -135,6 +140,12 @@ export function traversalBatch(z, ranges) {
     }
   }
   return out;
+}
+
+/** A strip's accessible name: the dimension, its range and, once painted, the current value. */
+export function stripLabel(dim, lo, hi, value) {
+  const at = value === undefined ? '' : `; the current value, ${fmtSigned(value).trim()}, is marked`;
+  return `Traversal of latent dimension ${dim + 1}: ${STEPS} images from ${lo.toFixed(1)} to ${hi.toFixed(1)}${at}`;
 }
 
 function linspace(lo, hi, n) {

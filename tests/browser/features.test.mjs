@@ -18,6 +18,7 @@ import {
   settle,
   pixelDiff,
   drawStrokes,
+  sliders,
   SEVEN,
 } from './harness.mjs';
 
@@ -94,7 +95,7 @@ for (const webgpu of [false, true]) {
         assert.equal(await page.evaluate(() => document.body.dataset.backend), webgpu ? 'WebGPU' : 'CPU');
         assert.equal(await page.locator('#map-legend li').count(), 10, 'a legend entry per digit');
         assert.match(await page.locator('#map-caption').textContent(), /whole 2-D latent space/);
-        const ranges = await page.evaluate(() => [...document.querySelectorAll('#sliders input[type=range]')].map((el) => [Number(el.min), Number(el.max)]));
+        const ranges = (await sliders(page)).map((el) => [el.min, el.max]);
         const before = await decodedPixels(page);
         await clickMap(page, 0.25, 0.25);
         const [z1, z2] = await sliderValues(page);
@@ -178,9 +179,10 @@ for (const webgpu of [false, true]) {
         });
         assert.notEqual(cells[0], cells[1], 'the first and last images of the strip differ');
 
-        const [lo, hi] = await page.evaluate((i) => { const el = document.querySelectorAll('#sliders input[type=range]')[i]; return [Number(el.min), Number(el.max)]; }, best);
+        const [lo, hi] = await page.evaluate((i) => { const el = document.getElementById(`z-${i + 1}`); return [Number(el.min), Number(el.max)]; }, best);
         const count = await page.evaluate(() => window.vaeStats.traversalMs.length);
-        const other = page.locator('#traversals canvas').nth(best === 0 ? 1 : 0);
+        const second = manifest.latent.map((l, i) => [l.kl_nats, i]).sort((a, b) => b[0] - a[0])[1][1];
+        const other = page.locator(`#traversals .strip[data-dim="${second}"] canvas`);
         const otherBefore = await other.evaluate((c) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data));
         await strip.scrollIntoViewIfNeeded();
         const box = await strip.boundingBox();
@@ -212,23 +214,51 @@ for (const webgpu of [false, true]) {
       }
     });
 
-    test('"Order dimensions" by KL puts the most informative sliders and strips first', T, async () => {
+    test('the first view: most informative dimensions first, inactive ones collapsed behind a button (keyboard too)', T, async () => {
       const s = await openPage(browser, server, query);
       try {
         const { page, log } = s;
         const manifest = await log.manifest();
         const byKl = manifest.latent.map((l, i) => [l.kl_nats, i]).sort((a, b) => b[0] - a[0] || a[1] - b[1]).map((p) => p[1]);
-        await page.getByLabel('Order dimensions').selectOption('kl');
-        const sliderOrder = await page.evaluate(() => [...document.querySelectorAll('#sliders input[type=range]')].map((el) => Number(el.id.slice(2)) - 1));
-        const stripOrder = await page.evaluate(() => [...document.querySelectorAll('#traversals .strip')].map((el) => Number(el.dataset.dim)));
-        assert.deepEqual(sliderOrder, byKl);
-        assert.deepEqual(stripOrder, byKl);
-        // Inactive dimensions come last and are flagged.
-        const inactive = manifest.latent.filter((l) => !l.active).length;
-        assert.equal(await page.locator('#sliders .tag').count(), inactive);
+        const domOrder = (sel, read) => page.evaluate(([q, r]) => [...document.querySelectorAll(q)].map((el) => (r === 'id' ? Number(el.id.slice(2)) - 1 : Number(el.dataset.dim))), [sel, read]);
+        assert.equal(await page.getByLabel('Order dimensions').inputValue(), 'kl', 'by KL by default');
+        assert.deepEqual(await domOrder('#sliders input[type=range]', 'id'), byKl);
+        assert.deepEqual(await domOrder('#traversals .strip', 'dim'), byKl);
+        const inactive = manifest.latent.map((l, i) => [l.active === false, i]).filter(([off]) => off).map(([, i]) => i);
+        const visibleSliders = () => page.getByRole('slider', { name: /^Latent dimension \d+$/ }).count();
+        const visibleStrips = () => page.getByRole('img', { name: /^Traversal of latent dimension/ }).count();
+        const D = manifest.latent_dim;
+        assert.equal(await page.locator('#sliders .tag').count(), inactive.length, 'inactive dimensions are flagged');
+        assert.equal(await visibleSliders(), D - inactive.length);
+        assert.equal(await visibleStrips(), D - inactive.length);
+        const word = inactive.length === 1 ? 'dimension' : 'dimensions';
+        const showSliders = page.locator('#sliders-inactive');
+        if (inactive.length === 0) {
+          assert.equal(await showSliders.isVisible(), false, 'nothing to collapse: no button');
+        } else {
+          assert.equal(await showSliders.textContent(), `Show ${inactive.length} inactive ${word}`);
+          assert.equal(await showSliders.getAttribute('aria-expanded'), 'false');
+          // Keyboard: Tab from the last visible slider reaches the button; Enter shows them all.
+          const lastActive = byKl.filter((i) => !inactive.includes(i)).at(-1);
+          await page.locator(`#z-${lastActive + 1}`).focus();
+          await page.keyboard.press('Tab');
+          assert.equal(await page.evaluate(() => document.activeElement.id), 'sliders-inactive');
+          await page.keyboard.press('Enter');
+          assert.equal(await visibleSliders(), D);
+          assert.equal(await visibleStrips(), D, 'the strips follow');
+          assert.equal(await showSliders.textContent(), `Hide the ${inactive.length} inactive ${word}`);
+          assert.equal(await showSliders.getAttribute('aria-expanded'), 'true');
+          await page.locator(`#z-${inactive[0] + 1}`).focus();
+          await page.keyboard.press('ArrowRight');
+          assert.notEqual(Number(await page.locator(`#z-${inactive[0] + 1}`).inputValue()), 0, 'an inactive slider works by keyboard once shown');
+          // Hiding with the focus on a hidden row leaves the focus on the button.
+          await page.locator('#strips-inactive').click();
+          assert.equal(await visibleSliders(), D - inactive.length);
+        }
         await page.getByLabel('Order dimensions').selectOption('index');
-        const back = await page.evaluate(() => [...document.querySelectorAll('#sliders input[type=range]')].map((el) => Number(el.id.slice(2)) - 1));
+        const back = await domOrder('#sliders input[type=range]', 'id');
         assert.deepEqual(back, [...back.keys()]);
+        assert.deepEqual(log.pageErrors, []);
       } finally {
         await s.close();
       }
@@ -385,19 +415,26 @@ for (const webgpu of [false, true]) {
       }
     });
 
-    test('the address restores the same view; the latency table is always there', T, async () => {
+    test('the address restores the same view; the latency table opens in the page', T, async () => {
       const s = await openPage(browser, server, query);
       try {
         const { page } = s;
         const n = await decodeCount(page);
         await page.getByRole('button', { name: 'Sample from prior' }).click();
         await waitForDecodesAfter(page, n, 120_000);
-        await page.getByLabel('Order dimensions').selectOption('kl');
+        // Away from the defaults: by number, inactive dimensions shown.
+        await page.getByLabel('Order dimensions').selectOption('index');
+        const show = page.getByRole('button', { name: /^Show \d+ inactive dimension/ });
+        if (await show.count()) await show.first().click();
+        const visible = () => page.getByRole('slider', { name: /^Latent dimension \d+$/ }).count();
+        const shown = await visible();
         await page.getByRole('button', { name: 'Set C' }).click();
         await page.waitForTimeout(500);
         const shared = page.url();
         const sp = new URL(shared).searchParams;
-        for (const key of ['model', 'z', 'a', 'b', 'c', 'd', 'order', 'interp', 't']) assert.ok(sp.has(key), `the address has ${key}`);
+        for (const key of ['model', 'z', 'a', 'b', 'c', 'd', 'order', 'inactive', 'interp', 't']) assert.ok(sp.has(key), `the address has ${key}`);
+        assert.equal(sp.get('order'), 'index');
+        assert.equal(sp.get('inactive'), 'shown');
         const z = await sliderValues(page);
         const pixels = await decodedPixels(page);
         const order = await page.evaluate(() => [...document.querySelectorAll('input[type=range][id^="z-"]')].map((el) => el.id));
@@ -405,7 +442,10 @@ for (const webgpu of [false, true]) {
         // Latency: rows for the main image and the traversals, with numbers, and the backend.
         await page.waitForFunction(() => window.vaeStats.traversalMs.length > 0, null, { timeout: 120_000 });
         await page.waitForTimeout(300);
+        // In the page's flow, collapsed until asked for.
         const latency = page.getByRole('table', { name: /Latency per operation/ });
+        assert.equal(await latency.isVisible(), false);
+        await page.locator('#latency summary').click();
         assert.ok(await latency.isVisible());
         const text = await latency.textContent();
         assert.match(text, /image\s*[\d.]+\s*[\d.]+/);
@@ -418,6 +458,7 @@ for (const webgpu of [false, true]) {
           const z2 = await sliderValues(again.page);
           assert.ok(z2.every((v, i) => Math.abs(v - z[i]) <= 0.011), 'same z');
           assert.deepEqual(await again.page.evaluate(() => [...document.querySelectorAll('input[type=range][id^="z-"]')].map((el) => el.id)), order, 'same order');
+          assert.equal(await again.page.getByRole('slider', { name: /^Latent dimension \d+$/ }).count(), shown, 'the inactive dimensions shown again');
           const pixels2 = await decodedPixels(again.page);
           const worst = Math.max(...pixels.map((v, i) => Math.abs(v - pixels2[i])));
           assert.ok(worst <= 3, `the same image (max difference ${worst} grey levels)`);

@@ -95,8 +95,8 @@ export function browserForSuite({ webgpu = false } = {}) {
  * `routes` is a list of [pattern, handler] passed to page.route before navigation; `init` a
  * function run in the page before any of its scripts.
  */
-export async function openPage(browser, server, query = '', { routes = [], waitReady = true, readyTimeout = 90_000, viewport, hasTouch = false, init } = {}) {
-  const context = await browser.newContext({ viewport: viewport ?? { width: 1280, height: 1000 }, hasTouch });
+export async function openPage(browser, server, query = '', { routes = [], waitReady = true, readyTimeout = 90_000, viewport, hasTouch = false, colorScheme = 'light', init } = {}) {
+  const context = await browser.newContext({ viewport: viewport ?? { width: 1280, height: 1000 }, hasTouch, colorScheme });
   // A script that runs in the page before its own (instrumentation or simulated faults).
   if (init) await context.addInitScript(init);
   const page = await context.newPage();
@@ -178,10 +178,10 @@ export async function decodedPixels(page, name = 'Decoded image') {
   });
 }
 
-/** All latent sliders: [{name, value, min, max}] in DOM order. */
+/** All latent sliders, shown or collapsed: [{name, value, min, max}] in dimension order (z's order). */
 export async function sliders(page) {
   return page.evaluate(() =>
-    [...document.querySelectorAll('#sliders input[type=range]')].map((el) => ({
+    [...document.querySelectorAll('#sliders input[type=range]')].sort((a, b) => Number(a.id.slice(2)) - Number(b.id.slice(2))).map((el) => ({
       name: el.labels?.[0]?.textContent ?? '',
       value: Number(el.value),
       min: Number(el.min),

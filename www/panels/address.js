@@ -1,4 +1,5 @@
-// The address holds the view: model, z, anchors A–D, order, interpolation and temperature.
+// The address holds the view: model, z, anchors A–D, order, inactive dimensions shown or
+// not, interpolation and temperature.
 // It follows every change (throttled) and, on the first load, restores what it says.
 
 import * as lm from '../lib/latent-math.js';
@@ -17,6 +18,7 @@ export function mountAddress({ state, messages, loc = location, hist = history }
       p.set('z', lm.encodeZ(state.z));
       state.anchors.forEach((v, k) => p.set('abcd'[k], lm.encodeZ(v)));
       p.set('order', state.view.order);
+      p.set('inactive', state.view.inactive);
       p.set('interp', state.view.interp);
       p.set('t', String(state.view.temperature));
       hist.replaceState(null, '', `${loc.pathname}?${p}`);
@@ -46,6 +48,8 @@ export function mountAddress({ state, messages, loc = location, hist = history }
     const view = { interp: params.get('interp') === 'slerp' ? 'slerp' : 'linear' };
     const order = params.get('order');
     if (order === 'kl' || order === 'index') view.order = order;
+    const inactive = params.get('inactive');
+    if (inactive === 'shown' || inactive === 'hidden') view.inactive = inactive;
     const t = Number(params.get('t'));
     if (params.has('t') && t >= 0.1 && t <= 2) view.temperature = t;
     state.setView(view);

@@ -1,8 +1,10 @@
-// Decoded image panel: the decoder's output at z, "Sample from prior" and "Reset z to 0".
+// Decoded image panel: the decoder's output at z, "Sample from prior" and "Reset z to 0". The
+// image's description says which z it was decoded from (its most informative coordinates).
 
 import { DEFAULT_IMAGE, paintImages, sizeCanvas } from '../lib/image.js';
-import { clamp, eventTime } from '../lib/format.js';
+import { clamp, eventTime, fmtSigned } from '../lib/format.js';
 import { randn } from '../lib/latent-math.js';
+import { dimensionOrder } from '../state.js';
 
 export function mountDecoded({ state, engine, doc = document }) {
   const canvas = doc.getElementById('decoded');
@@ -13,7 +15,18 @@ export function mountDecoded({ state, engine, doc = document }) {
   const blank = () => paintImages(canvas, new Float32Array(image.width * image.height), image);
   blank();
 
-  engine.on('image', (pixels) => paintImages(canvas, pixels, image));
+  const description = doc.getElementById('decoded-description');
+  let describeTimer = 0;
+  engine.on('image', (pixels) => {
+    paintImages(canvas, pixels, image);
+    // Rewritten at most a few times a second: screen readers read it when they reach the image.
+    if (!describeTimer) describeTimer = setTimeout(describe, 250);
+  });
+  function describe() {
+    describeTimer = 0;
+    if (!state.model) return;
+    description.textContent = describeZ(state.z, dimensionOrder(state.model, 'kl'), state.model.inactive);
+  }
 
   state.on('model', (model) => {
     if (model.image.width !== image.width || model.image.height !== image.height) {
@@ -32,4 +45,13 @@ export function mountDecoded({ state, engine, doc = document }) {
     move(e, () => t * randn());
   });
   zero.addEventListener('click', (e) => move(e, () => 0));
+}
+
+/** "Decoded from z with dimension 8 at +1.20, 13 at −0.40, …": the active coordinates, most informative first. */
+export function describeZ(z, order, inactive, most = 6) {
+  const dims = order.filter((i) => !inactive[i]);
+  const shown = dims.slice(0, most).map((i) => `${i + 1} at ${fmtSigned(z[i]).trim()}`);
+  const more = dims.length > most ? `, and ${dims.length - most} more` : '';
+  const rest = inactive.some(Boolean) ? ' (inactive dimensions do not change it)' : '';
+  return shown.length ? `Decoded from z with dimension ${shown.join(', ')}${more}${rest}.` : '';
 }

@@ -1,7 +1,9 @@
 // Latent space panel: one slider per dimension (with the posterior's μ ± σ bar, a zero tick
-// and an "inactive" tag), the order menu, and the z readout under the decoded image.
+// and an "inactive" tag), the order menu, "Show N inactive dimensions", and the z readout
+// under the decoded image.
 
 import { clamp, eventTime, fmtPlain, fmtSigned } from '../lib/format.js';
+import { bindInactiveToggle } from '../lib/inactive-toggle.js';
 
 export function mountSliders({ state, doc = document }) {
   const container = doc.getElementById('sliders');
@@ -138,6 +140,13 @@ export function mountSliders({ state, doc = document }) {
     showPosterior(null);
     applyOrder();
     for (const r of rows) r.input.disabled = false;
+  });
+  // After the rows exist (the 'model' listener above runs first).
+  bindInactiveToggle({
+    button: doc.getElementById('sliders-inactive'),
+    state,
+    doc,
+    apply: (visible) => rows.forEach((r, i) => (r.row.hidden = !visible[i])),
   });
   state.on('z', sync);
   state.on('posterior', showPosterior);

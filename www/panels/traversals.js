@@ -1,7 +1,9 @@
-// Traversals panel: one strip per dimension, decoded in one batch after each main image.
+// Traversals panel: one strip per dimension, decoded in one batch after each main image;
+// inactive dimensions' strips collapsed behind "Show N inactive dimensions".
 
 import { Traversals, STEPS } from '../traversals.js';
 import { eventTime } from '../lib/format.js';
+import { bindInactiveToggle } from '../lib/inactive-toggle.js';
 
 export function mountTraversals({ state, engine, stats, doc = document }) {
   const traversals = new Traversals(doc.getElementById('traversals'), {
@@ -19,6 +21,7 @@ export function mountTraversals({ state, engine, stats, doc = document }) {
     traversals.setOrder(state.order);
   });
   state.on('view', (changed) => state.model && changed.includes('order') && traversals.setOrder(state.order));
+  bindInactiveToggle({ button: doc.getElementById('strips-inactive'), state, doc, apply: (visible) => traversals.setVisible(visible) });
   // The strips follow the main image, so they never delay it.
   engine.on('painted', () => {
     const z = Float32Array.from(state.z);
