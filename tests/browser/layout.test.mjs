@@ -169,7 +169,8 @@ for (const size of SIZES) {
         const { page } = s;
         await settle(page);
         const guide = page.locator('#howto');
-        const summary = page.getByText('New to VAEs? How to read this page', { exact: false });
+        const summary = page.locator('#howto summary');
+        assert.match(await summary.textContent(), /How to read this page/);
         assert.equal(await summary.isVisible(), true);
         assert.equal(await page.getByRole('button', { name: 'Hide this guide' }).isVisible(), false, 'closed at first: the core loop stays on top');
         await summary.click();
