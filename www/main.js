@@ -21,6 +21,7 @@ import { mountAttributes } from './panels/attributes.js';
 import { mountLatency } from './panels/latency.js';
 import { mountTraining } from './panels/training.js';
 import { mountHowto } from './panels/howto.js';
+import { mountFolds } from './panels/folds.js';
 
 const state = new State();
 const stats = createStats();
@@ -40,6 +41,7 @@ exposeForTests({ stats, engine, state, policy });
 
 const models = new Models({ state, engine, policy, messages, requestedModel: address.requestedModel, restore: address.restore });
 const context = { state, engine, stats, messages };
+mountFolds();
 mountMenus({
   ...context,
   backend,

@@ -137,7 +137,7 @@ for (const size of SIZES) {
       }
     });
 
-    test('keyboard: Tab reaches the model, the backend, the pad, its buttons, the decoded image’s buttons and the sliders in that order', T, async () => {
+    test('keyboard: Tab reaches the model, the backend, the pad, its buttons, the decoded image’s buttons and the sliders in that order; the main flows work without a pointer', T, async () => {
       const s = await open();
       try {
         const { page } = s;
@@ -158,6 +158,28 @@ for (const size of SIZES) {
         for (let k = 0; k < 20; k++) await page.keyboard.press('ArrowRight');
         await waitForDecodesAfter(page, n);
         assert.ok(pixelDiff(before, await decodedPixels(page)) > 0, 'the image follows the keyboard');
+
+        // The other main flows by keyboard alone: Sample from prior, the inactive dimensions,
+        // opening the Training panel and switching the model.
+        const z0 = await sliderValues(page);
+        await page.locator('#sample-prior').focus();
+        const m = await decodeCount(page);
+        await page.keyboard.press('Enter');
+        await waitForDecodesAfter(page, m);
+        assert.notDeepEqual(await sliderValues(page), z0, 'Enter on Sample from prior moved z');
+        await page.locator('#sliders-inactive').focus();
+        await page.keyboard.press('Space');
+        assert.equal(await page.locator('#sliders-inactive').getAttribute('aria-expanded'), 'true');
+        await page.getByRole('button', { name: 'Open training' }).focus();
+        await page.keyboard.press('Enter');
+        await page.waitForFunction(() => document.getElementById('training').dataset.phase === 'idle', null, { timeout: 60_000 });
+        assert.equal(await page.getByRole('button', { name: 'Start training' }).isVisible(), true, 'the Training panel opened');
+        const model = await page.evaluate(() => document.body.dataset.model);
+        await page.locator('#model-select').focus();
+        await page.keyboard.press('ArrowDown');
+        await page.waitForFunction((b) => document.body.dataset.model && document.body.dataset.model !== b, model, { timeout: 60_000 });
+        await settle(page);
+        assert.equal(await page.evaluate(() => document.body.dataset.ready !== undefined), true);
       } finally {
         await s.close();
       }
@@ -187,6 +209,40 @@ for (const size of SIZES) {
         await page.reload();
         await settle(page);
         assert.equal(await guide.isVisible(), true, 'shown again after a reload');
+      } finally {
+        await s.close();
+      }
+    });
+
+    test('the panels below the core loop fold away from their headings, by keyboard too, and stay folded after a reload', T, async () => {
+      const s = await open();
+      try {
+        const { page } = s;
+        await settle(page);
+        const names = ['Latent map', 'Traversals', 'Interpolation', 'Samples', 'Attribute vectors'];
+        for (const name of names) {
+          const button = page.getByRole('heading', { name }).getByRole('button', { name });
+          assert.equal(await button.getAttribute('aria-expanded'), 'true', `${name}: open at first`);
+        }
+        const map = page.getByRole('heading', { name: 'Latent map' }).getByRole('button');
+        const canvas = page.locator('#latent-map');
+        assert.equal(await canvas.isVisible(), true);
+        await map.focus();
+        await page.keyboard.press('Enter');
+        assert.equal(await map.getAttribute('aria-expanded'), 'false');
+        assert.equal(await canvas.isVisible(), false, 'folded');
+        await page.reload();
+        await settle(page);
+        assert.equal(await page.getByRole('heading', { name: 'Latent map' }).getByRole('button').getAttribute('aria-expanded'), 'false', 'remembered');
+        await page.getByRole('heading', { name: 'Latent map' }).getByRole('button').click();
+        assert.equal(await page.locator('#latent-map').isVisible(), true, 'unfolded');
+        // Still working after the move into the fold: a click on the map moves z.
+        const z0 = await sliderValues(page);
+        const box = await page.locator('#latent-map').boundingBox();
+        const n = await decodeCount(page);
+        await page.mouse.click(box.x + 0.8 * box.width, box.y + 0.2 * box.height);
+        await waitForDecodesAfter(page, n);
+        assert.notDeepEqual(await sliderValues(page), z0);
       } finally {
         await s.close();
       }
