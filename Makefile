@@ -11,7 +11,7 @@ CLIPPY := RUSTC_WORKSPACE_WRAPPER=clippy-driver CLIPPY_ARGS=-Dwarnings__CLIPPY_H
 RUST_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock .cargo/config.toml
 VAE := target/native/vae
 
-.PHONY: serve test setup setup-browser wasm lint rust-test browser-test models model model-2d \
+.PHONY: serve test site setup setup-browser wasm lint rust-test browser-test models model model-2d \
   bench bench-train bench-train-web eval measure fuzz soak fixture-32 clean
 
 serve: setup $(PKG)
@@ -20,6 +20,10 @@ serve: setup $(PKG)
 # The fuzzers' seeds and every regression input replay in rust-test (tests/fuzz_regressions.rs,
 # through the same functions the fuzz targets call); the long libFuzzer pass is `make fuzz`.
 test: setup-browser lint rust-test $(PKG) browser-test
+
+# The page as a static folder (dist/) for any static host: see the README.
+site: setup $(PKG)
+	node scripts/site.mjs --out dist
 
 setup:
 	@scripts/setup.sh
