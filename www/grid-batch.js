@@ -8,7 +8,7 @@ import { eventTime } from './lib/format.js';
 /**
  * @returns {{grid: ImageGrid, update: (zs: Float32Array) => void}}
  */
-export function gridBatch({ state, engine, stats, canvas, name, ...layout }) {
+export function gridBatch({ state, engine, stats, canvas, name, onPaint = () => {}, ...layout }) {
   let shown = null;
   const grid = new ImageGrid(canvas, layout);
   stats.gridMs[name] = [];
@@ -19,6 +19,7 @@ export function gridBatch({ state, engine, stats, canvas, name, ...layout }) {
     apply: (pixels, job) => {
       shown = { zs: job.zs, dim: job.zs.length / job.n };
       grid.paint(pixels);
+      onPaint();
     },
   });
   grid.onPick = (k, t) => shown && state.setZ(shown.zs.subarray(k * shown.dim, (k + 1) * shown.dim), { t: eventTime({ timeStamp: t }), source: name });

@@ -80,6 +80,21 @@ export class Traversals {
     for (const strip of this.strips) strip.row.hidden = !visible[strip.dim];
   }
 
+  /** The strips on show in their order, painted without the markers, as fresh canvases. */
+  plainCanvases(doc = document) {
+    const { width: w, height: h } = this.image;
+    return [...this.container.children]
+      .map((row) => this.strips[Number(row.dataset.dim)])
+      .filter((strip) => !strip.row.hidden && strip.pixels)
+      .map((strip) => {
+        const c = doc.createElement('canvas');
+        c.width = STEPS * w;
+        c.height = h;
+        paintImages(c, strip.pixels, { width: w, height: h, cols: STEPS });
+        return c;
+      });
+  }
+
   /** The batch to decode for z (see traversalBatch). */
   batchFor(z) {
     return traversalBatch(z, this.ranges);

@@ -1,13 +1,17 @@
-// Decoded image panel: the decoder's output at z, "Sample from prior" and "Reset z to 0". The
+// Decoded image panel: the decoder's output at z, "Sample from prior", "Reset z to 0" and
+// "Download image" (a PNG at a chosen scale). The
 // image's description says which z it was decoded from (its most informative coordinates).
 
 import { DEFAULT_IMAGE, paintImages, sizeCanvas } from '../lib/image.js';
 import { clamp, eventTime, fmtSigned } from '../lib/format.js';
 import { randn } from '../lib/latent-math.js';
 import { dimensionOrder } from '../state.js';
+import { canvasesToPng, pngName, saveBlob } from '../lib/download.js';
 
-export function mountDecoded({ state, engine, doc = document }) {
+export function mountDecoded({ state, engine, messages, doc = document }) {
   const canvas = doc.getElementById('decoded');
+  const download = doc.getElementById('download-image');
+  const scale = doc.getElementById('download-scale');
   const samplePrior = doc.getElementById('sample-prior');
   const zero = doc.getElementById('zero');
   const pixelCount = doc.querySelector('[data-image-pixels]');
@@ -37,6 +41,17 @@ export function mountDecoded({ state, engine, doc = document }) {
     if (pixelCount) pixelCount.textContent = (image.width * image.height).toLocaleString('en');
     samplePrior.disabled = false;
     zero.disabled = false;
+    download.disabled = false;
+  });
+
+  // The image as the page shows it: the decoder's means as grey levels, scaled by whole pixels.
+  download.addEventListener('click', async () => {
+    const k = Number(scale.value);
+    try {
+      saveBlob(await canvasesToPng([canvas], k, doc), pngName(state.model, 'decoded', k), doc);
+    } catch (err) {
+      messages?.error(`Could not save the image: ${err.message}`, 'download');
+    }
   });
 
   const move = (e, value) => state.setZ(state.model.ranges.map(([lo, hi], i) => clamp(value(i), lo, hi)), { t: eventTime(e), source: 'buttons' });

@@ -1,23 +1,35 @@
 // Interpolation panel: anchors A–D ("Set" copies z), the A→B strip (linear or slerp), Play
-// (z walks A → B → A), the 7×7 palette blending all four, and z = A − B + C.
+// (z walks A → B → A), the 7×7 palette blending all four, z = A − B + C, and PNG downloads.
 
 import { gridBatch } from '../grid-batch.js';
 import * as lm from '../lib/latent-math.js';
 import { eventTime } from '../lib/format.js';
+import { canvasesToPng, pngName, saveBlob } from '../lib/download.js';
 
 const STRIP = 9;
 const PALETTE = 7;
 const KEYS = ['a', 'b', 'c', 'd'];
 
-export function mountInterpolation({ state, engine, stats, doc = document }) {
+export function mountInterpolation({ state, engine, stats, messages, doc = document }) {
   const $ = (id) => doc.getElementById(id);
   const slerp = $('slerp');
   const play = $('play');
   const arithmetic = $('arithmetic');
   const setButtons = KEYS.map((k) => $(`set-${k}`));
   const grid = (canvas, name, layout) => gridBatch({ state, engine, stats, canvas, name, ...layout });
-  const strip = grid($('interp-strip'), 'interpolation', { cols: STRIP, rows: 1, label: 'Interpolation from A to B' });
-  const palette = grid($('palette'), 'palette', { cols: PALETTE, rows: PALETTE, label: 'Palette blending anchors A (top left), B (top right), C (bottom left) and D (bottom right)' });
+  const downloadStrip = $('download-interp');
+  const downloadPalette = $('download-palette');
+  const strip = grid($('interp-strip'), 'interpolation', { cols: STRIP, rows: 1, label: 'Interpolation from A to B', onPaint: () => (downloadStrip.disabled = false) });
+  const palette = grid($('palette'), 'palette', { cols: PALETTE, rows: PALETTE, label: 'Palette blending anchors A (top left), B (top right), C (bottom left) and D (bottom right)', onPaint: () => (downloadPalette.disabled = false) });
+  for (const [button, canvas, what] of [[downloadStrip, $('interp-strip'), 'interpolation'], [downloadPalette, $('palette'), 'palette']]) {
+    button.addEventListener('click', async () => {
+      try {
+        saveBlob(await canvasesToPng([canvas], 4, doc), pngName(state.model, what, 4), doc);
+      } catch (err) {
+        messages?.error(`Could not save the ${what}: ${err.message}`, 'download');
+      }
+    });
+  }
   const anchorGrids = KEYS.map((k, i) => grid($(`anchor-${k}`), `anchor ${'ABCD'[i]}`, { cols: 1, rows: 1, label: `Anchor ${'ABCD'[i]}` }));
 
   const interpolate = (a, b, t) => (state.view.interp === 'slerp' ? lm.slerp(a, b, t) : lm.lerp(a, b, t));

@@ -4,6 +4,7 @@
 
 import { errorText, sentence } from '../lib/format.js';
 import { localTitle } from '../lib/model-store.js';
+import { saveBlob } from '../lib/download.js';
 import { MAX_WEIGHTS_BYTES } from '../load.js';
 
 /** One line about a bundle: title, test loss, active dimensions, architecture, epochs. */
@@ -128,7 +129,7 @@ function mountModelFiles({ state, engine, messages, useLocal, removeLocal, doc }
     try {
       // Loaded when first needed: the first image does not wait for it.
       const { zipBundle } = await import('../lib/bundle-zip.js');
-      saveFile(doc, new Blob([zipBundle(bundle)], { type: 'application/zip' }), `${name}.zip`);
+      saveBlob(new Blob([zipBundle(bundle)], { type: 'application/zip' }), `${name}.zip`, doc);
       messages.clearError('model-file');
     } catch (err) {
       console.error(err);
@@ -185,15 +186,4 @@ function mountModelFiles({ state, engine, messages, useLocal, removeLocal, doc }
     closeConfirm(!ok);
     if (ok) doc.getElementById('model-select').focus();
   });
-}
-
-/** Saves `blob` as a download named `name` (a Blob URL and <a download>; nothing is uploaded). */
-function saveFile(doc, blob, name) {
-  const url = URL.createObjectURL(blob);
-  const a = Object.assign(doc.createElement('a'), { href: url, download: name, hidden: true });
-  doc.body.append(a);
-  a.click();
-  a.remove();
-  // Revoked later: the download may still be reading it.
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }

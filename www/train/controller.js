@@ -11,6 +11,7 @@ import { NETWORKS, bundleNaming, epochText, readSettings, stepText } from '../li
 import { concatDatasets } from '../lib/training-data.js';
 import { DEFAULT_IMAGE, imageSize } from '../lib/image.js';
 import { errorText, sentence } from '../lib/format.js';
+import { saveBlob } from '../lib/download.js';
 
 /** The live view's pictures are refreshed this often while training (not every step). */
 const REFRESH_MS = 800;
@@ -326,15 +327,7 @@ export function startTrainingPanel({ state, engine, useModel, doc = document }) 
       const b = await current();
       const { zipBundle } = await import('../lib/bundle-zip.js');
       const zip = await zipBundle({ manifestText: b.manifestText, weights: b.weights });
-      const url = URL.createObjectURL(new Blob([zip], { type: 'application/zip' }));
-      const a = doc.createElement('a');
-      a.href = url;
-      a.download = `${b.name}.zip`;
-      a.hidden = true;
-      doc.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      saveBlob(new Blob([zip], { type: 'application/zip' }), `${b.name}.zip`, doc);
       if (run) run.handedOut = true;
       say(`Saved ${b.name}.zip (the model at step ${b.step.toLocaleString('en')}).`);
     } catch (err) {

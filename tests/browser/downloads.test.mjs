@@ -1,0 +1,131 @@
+// Images to take away: "Download image" saves the decoded image as a PNG at the chosen scale,
+// "Download strips" the traversal strips on show (without their markers), and the interpolation
+// strip, palette and prior samples their grids. Each file is decoded here, independently of the
+// browser, and compared with what the page shows.
+
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import zlib from 'node:zlib';
+import { startServer, browserForSuite, openPage, settle, decodedPixels } from './harness.mjs';
+
+const T = { timeout: 180_000 };
+
+let server;
+before(async () => {
+  server = await startServer();
+});
+after(async () => {
+  await server?.stop();
+});
+
+/** A PNG file → {width, height, grey (the red channel, row-major)}; 8-bit RGB(A) or grey. */
+function readPng(buf) {
+  assert.deepEqual([...buf.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 13, 10, 26, 10], 'a PNG signature');
+  let width = 0;
+  let height = 0;
+  let channels = 0;
+  const idat = [];
+  for (let at = 8; at < buf.length; ) {
+    const length = buf.readUInt32BE(at);
+    const type = buf.toString('latin1', at + 4, at + 8);
+    const data = buf.subarray(at + 8, at + 8 + length);
+    if (type === 'IHDR') {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+      assert.equal(data[8], 8, '8 bits per sample');
+      channels = { 0: 1, 2: 3, 4: 2, 6: 4 }[data[9]];
+      assert.equal(data[12], 0, 'not interlaced');
+    } else if (type === 'IDAT') idat.push(data);
+    at += 12 + length;
+  }
+  const raw = zlib.inflateSync(Buffer.concat(idat));
+  const stride = width * channels;
+  const out = Buffer.alloc(height * stride);
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)];
+    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    for (let x = 0; x < stride; x++) {
+      const a = x >= channels ? out[y * stride + x - channels] : 0;
+      const b = y > 0 ? out[(y - 1) * stride + x] : 0;
+      const c = x >= channels && y > 0 ? out[(y - 1) * stride + x - channels] : 0;
+      const p = a + b - c;
+      const paeth = Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
+      const pred = [0, a, b, (a + b) >> 1, paeth][filter];
+      out[y * stride + x] = (line[x] + pred) & 0xff;
+    }
+  }
+  const grey = new Array(width * height);
+  for (let i = 0; i < grey.length; i++) grey[i] = out[i * channels];
+  return { width, height, grey };
+}
+
+async function download(page, button) {
+  const [d] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), button.click()]);
+  const file = await d.path();
+  return { name: d.suggestedFilename(), png: readPng(fs.readFileSync(file)) };
+}
+
+describe('downloads (CPU backend)', () => {
+  const browser = browserForSuite({ webgpu: false });
+
+  test('Download image: a PNG of the decoded image at the chosen scale, pixel for pixel', T, async () => {
+    const s = await openPage(browser(), server, '?backend=cpu&model=mnist-mlp-32');
+    try {
+      const { page, log } = s;
+      await settle(page);
+      const shown = await decodedPixels(page);
+      await page.getByLabel('PNG scale').selectOption('10');
+      const { name, png } = await download(page, page.getByRole('button', { name: 'Download image' }));
+      assert.equal(name, 'mnist-mlp-32-decoded-x10.png');
+      assert.deepEqual([png.width, png.height], [280, 280]);
+      // Every 10 × 10 block is one of the page's pixels.
+      for (let y = 0; y < 28; y++) {
+        for (let x = 0; x < 28; x++) {
+          for (const [dx, dy] of [[0, 0], [9, 9], [4, 7]]) assert.equal(png.grey[(y * 10 + dy) * 280 + x * 10 + dx], shown[y * 28 + x], `pixel (${x}, ${y})`);
+        }
+      }
+      await page.getByLabel('PNG scale').selectOption('1');
+      const one = await download(page, page.getByRole('button', { name: 'Download image' }));
+      assert.equal(one.name, 'mnist-mlp-32-decoded.png');
+      assert.deepEqual(one.png.grey, shown);
+      assert.deepEqual(log.pageErrors, []);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('Download strips, strip, palette and samples: one PNG each, the size of what is on show', T, async () => {
+    const s = await openPage(browser(), server, '?backend=cpu&model=mnist-mlp-32');
+    try {
+      const { page, log } = s;
+      await settle(page);
+      await page.waitForFunction(() => window.vaeStats.traversalMs.length > 0 && window.vaeStats.gridMs.palette?.length > 0 && window.vaeStats.gridMs['prior samples']?.length > 0, null, { timeout: 60_000 });
+      const visible = await page.getByRole('img', { name: /^Traversal of latent dimension/ }).count();
+      const strips = await download(page, page.getByRole('button', { name: 'Download strips' }));
+      assert.deepEqual([strips.png.width, strips.png.height], [9 * 28 * 4, visible * 28 * 4], `${visible} strips on show, ×4`);
+      // The first row is the first strip on show, without the red marker.
+      const first = await page.locator('#traversals .strip:not([hidden]) canvas').first().evaluate((c) => {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height - 3).data;
+        const out = [];
+        for (let i = 0; i < d.length; i += 4) out.push(d[i]);
+        return out;
+      });
+      for (let k = 0; k < first.length; k += 97) {
+        const x = k % (9 * 28);
+        const y = Math.floor(k / (9 * 28));
+        assert.equal(strips.png.grey[(y * 4 + 1) * 9 * 28 * 4 + x * 4 + 1], first[k], `strip pixel (${x}, ${y})`);
+      }
+      for (const [button, canvas, what] of [['Download interpolation', '#interp-strip', 'interpolation'], ['Download palette', '#palette', 'palette'], ['Download samples', '#prior-grid', 'samples']]) {
+        const [w, h] = await page.locator(canvas).evaluate((c) => [c.width, c.height]);
+        const got = await download(page, page.getByRole('button', { name: button }));
+        assert.equal(got.name, `mnist-mlp-32-${what}-x4.png`);
+        assert.deepEqual([got.png.width, got.png.height], [w * 4, h * 4], button);
+      }
+      assert.deepEqual(log.pageErrors, []);
+      assert.deepEqual(log.consoleErrors, []);
+    } finally {
+      await s.close();
+    }
+  });
+});
