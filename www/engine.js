@@ -158,6 +158,18 @@ export class Engine extends Emitter {
   }
 
   /**
+   * A one-off batch (an animation to download): decoded in chunks like the side panels, each
+   * waiting for the main image. Returns n × image pixels.
+   */
+  async decodeOnce(zs, n) {
+    const ex = this.explorer;
+    if (!ex) throw new Error('no model is loaded yet');
+    const pixels = await this.#decodeInChunks(ex, zs, n);
+    if (pixels?.length !== n * this.imagePixels) throw new Error(`the decoder returned ${pixels?.length ?? 'no'} values for ${n} images`);
+    return pixels;
+  }
+
+  /**
    * The one swap path. Makes `explorer` (from `module`, started from `bundle`) the page's;
    * with `model`, the page's model changes too (z and anchors given). The replaced explorer
    * is freed once idle. `reencode` asks for the drawing to be encoded again.

@@ -1,6 +1,7 @@
 // Images to take away: "Download image" saves the decoded image as a PNG at the chosen scale,
-// "Download strips" the traversal strips on show (without their markers), and the interpolation
-// strip, palette and prior samples their grids. Each file is decoded here, independently of the
+// "Download strips" the traversal strips on show (without their markers), the interpolation
+// strip, palette and prior samples their grids, and "Download animation" the walk A → B → A
+// as an animated PNG. Each file is decoded here, independently of the
 // browser, and compared with what the page shows.
 
 import { describe, test, before, after } from 'node:test';
@@ -8,6 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { startServer, browserForSuite, openPage, settle, decodedPixels } from './harness.mjs';
+import { pngChunks } from '../../www/lib/apng.js';
 
 const T = { timeout: 180_000 };
 
@@ -63,7 +65,51 @@ function readPng(buf) {
 async function download(page, button) {
   const [d] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), button.click()]);
   const file = await d.path();
-  return { name: d.suggestedFilename(), png: readPng(fs.readFileSync(file)) };
+  return { name: d.suggestedFilename(), bytes: fs.readFileSync(file), png: readPng(fs.readFileSync(file)) };
+}
+
+/** An APNG's frames, each rebuilt as a plain PNG and decoded: {plays, frames: [{delay, png}]}. */
+function readApng(bytes) {
+  const chunks = pngChunks(new Uint8Array(bytes));
+  const make = (type, data) => {
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    out.write(type, 4, 'latin1');
+    Buffer.from(data).copy(out, 8);
+    return out; // CRCs are not read back by readPng
+  };
+  const ihdr = chunks.find((c) => c.type === 'IHDR').data;
+  const actl = chunks.find((c) => c.type === 'acTL').data;
+  const view = (d) => new DataView(d.buffer, d.byteOffset, d.byteLength);
+  const frames = [];
+  const sequence = [];
+  for (const c of chunks) {
+    if (c.type === 'fcTL') {
+      sequence.push(view(c.data).getUint32(0));
+      frames.push({ delay: view(c.data).getUint16(20) / view(c.data).getUint16(22), data: [] });
+    } else if (c.type === 'IDAT' && frames.length) frames.at(-1).data.push(c.data);
+    else if (c.type === 'fdAT') {
+      sequence.push(view(c.data).getUint32(0));
+      frames.at(-1).data.push(c.data.subarray(4));
+    }
+  }
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 13, 10, 26, 10]);
+  return {
+    count: view(actl).getUint32(0),
+    plays: view(actl).getUint32(4),
+    sequence,
+    frames: frames.map((f) => ({ delay: f.delay, png: readPng(Buffer.concat([signature, make('IHDR', ihdr), ...f.data.map((d) => make('IDAT', d)), make('IEND', new Uint8Array(0))])) })),
+  };
+}
+
+/** The grey levels of a canvas in the page (red channel). */
+function canvasGrey(page, selector) {
+  return page.locator(selector).evaluate((c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const out = [];
+    for (let i = 0; i < d.length; i += 4) out.push(d[i]);
+    return out;
+  });
 }
 
 describe('downloads (CPU backend)', () => {
@@ -124,6 +170,41 @@ describe('downloads (CPU backend)', () => {
       }
       assert.deepEqual(log.pageErrors, []);
       assert.deepEqual(log.consoleErrors, []);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('Download animation: the walk A → B → A as an animated PNG whose frames are the anchors’ images', T, async () => {
+    const s = await openPage(browser(), server, '?backend=cpu&model=mnist-mlp-32');
+    try {
+      const { page, log } = s;
+      await settle(page);
+      await page.waitForFunction(() => window.vaeStats.gridMs['anchor A']?.length > 0 && window.vaeStats.gridMs['anchor B']?.length > 0, null, { timeout: 60_000 });
+      const a = await canvasGrey(page, '#anchor-a');
+      const b = await canvasGrey(page, '#anchor-b');
+      const got = await download(page, page.getByRole('button', { name: 'Download animation' }));
+      assert.equal(got.name, 'mnist-mlp-32-interpolation-animated-x4.png');
+      const apng = readApng(got.bytes);
+      assert.equal(apng.count, 30, '16 frames from A to B, 14 on the way back');
+      assert.equal(apng.frames.length, 30);
+      assert.equal(apng.plays, 0, 'loops for ever');
+      assert.deepEqual(apng.sequence, [...apng.sequence.keys()], 'fcTL and fdAT numbered in order');
+      assert.ok(apng.frames.every((f) => f.delay === 0.08 && f.png.width === 112 && f.png.height === 112));
+      const scaledDown = (png) => Array.from({ length: 28 * 28 }, (_, i) => png.grey[(Math.floor(i / 28) * 4 + 2) * 112 + (i % 28) * 4 + 2]);
+      const near = (x, y) => Math.max(...x.map((v, i) => Math.abs(v - y[i])));
+      assert.ok(near(scaledDown(apng.frames[0].png), a) <= 1, 'the first frame is anchor A');
+      assert.ok(near(scaledDown(apng.frames[15].png), b) <= 1, 'frame 16 is anchor B');
+      assert.ok(near(scaledDown(apng.frames[29].png), scaledDown(apng.frames[1].png)) === 0, 'the way back repeats the frames');
+      // Chromium itself reads it as an animated image of that size.
+      const size = await page.evaluate(async (bytes) => {
+        const img = new Image();
+        img.src = URL.createObjectURL(new Blob([new Uint8Array(bytes)], { type: 'image/apng' }));
+        await img.decode();
+        return [img.naturalWidth, img.naturalHeight];
+      }, [...got.bytes]);
+      assert.deepEqual(size, [112, 112]);
+      assert.deepEqual(log.pageErrors, []);
     } finally {
       await s.close();
     }

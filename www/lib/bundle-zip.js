@@ -4,6 +4,9 @@
 // or inside one top-level folder). No DOM access: tested under Node.
 
 import { errorText } from './format.js';
+import { crc32 } from './crc32.js';
+
+export { crc32 };
 
 /** The largest bundle accepted, as for a downloaded one (load.js MAX_WEIGHTS_BYTES). */
 export const MAX_ZIP_BYTES = 512 * 2 ** 20;
@@ -12,23 +15,6 @@ const DEFAULT_WEIGHTS = 'weights.bpk';
 
 const SIG = { local: 0x04034b50, central: 0x02014b50, end: 0x06054b50, end64: 0x06064b50, locator64: 0x07064b50 };
 const UTF8_FLAG = 0x0800;
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC-32 (the ZIP/PNG polynomial) of `bytes`. */
-export function crc32(bytes) {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 /** The weights file a manifest names: one plain file name next to manifest.json. */
 export function weightsName(manifest) {

@@ -5,8 +5,13 @@ import { gridBatch } from '../grid-batch.js';
 import * as lm from '../lib/latent-math.js';
 import { eventTime } from '../lib/format.js';
 import { canvasesToPng, pngName, saveBlob } from '../lib/download.js';
+import { assembleApng } from '../lib/apng.js';
+import { paintImages } from '../lib/image.js';
 
 const STRIP = 9;
+/** The animation: frames from A to B (the way back repeats them), each shown this long. */
+const WALK = 16;
+const FRAME_MS = 80;
 const PALETTE = 7;
 const KEYS = ['a', 'b', 'c', 'd'];
 
@@ -57,6 +62,33 @@ export function mountInterpolation({ state, engine, stats, messages, doc = docum
     state.setZ(lm.arithmetic(a, b, c), { t: eventTime(e), source: 'arithmetic' });
   });
 
+  // Download animation: the walk A → B → A as an animated PNG, decoded in one batch.
+  const animate = $('download-animation');
+  animate.addEventListener('click', async () => {
+    animate.disabled = true;
+    try {
+      const [a, b] = state.anchors;
+      const ts = Array.from({ length: WALK }, (_, k) => k / (WALK - 1));
+      const path = [...ts, ...ts.slice(1, -1).reverse()];
+      const pixels = await engine.decodeOnce(concat(path.map((t) => interpolate(a, b, t))), path.length);
+      const { width, height } = state.model.image;
+      const frame = doc.createElement('canvas');
+      frame.width = width;
+      frame.height = height;
+      const pngs = [];
+      for (let k = 0; k < path.length; k++) {
+        paintImages(frame, pixels.subarray(k * width * height, (k + 1) * width * height), { width, height });
+        pngs.push(new Uint8Array(await (await canvasesToPng([frame], 4, doc)).arrayBuffer()));
+      }
+      const apng = assembleApng(pngs, { delayMs: FRAME_MS });
+      saveBlob(new Blob([apng], { type: 'image/apng' }), pngName(state.model, 'interpolation-animated', 4), doc);
+    } catch (err) {
+      messages?.error(`Could not make the animation: ${err.message}`, 'download');
+    } finally {
+      animate.disabled = false;
+    }
+  });
+
   // Play: z walks A → B → A along the strip's path (4 s a round trip) until pressed again.
   let playing = 0;
   play.addEventListener('click', () => {
@@ -78,7 +110,7 @@ export function mountInterpolation({ state, engine, stats, messages, doc = docum
   });
 
   state.on('model', () => {
-    for (const el of [...setButtons, play, arithmetic]) el.disabled = false;
+    for (const el of [...setButtons, play, arithmetic, animate]) el.disabled = false;
     update();
   });
   state.on('anchors', update);
