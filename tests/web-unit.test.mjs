@@ -17,6 +17,7 @@ import { State, describeLatents, dimensionOrder, originZ } from '../www/state.js
 import { Emitter } from '../www/lib/emitter.js';
 import { bindInactiveToggle, inactiveToggleText, visibleDims } from '../www/lib/inactive-toggle.js';
 import { traversalBatch, STEPS } from '../www/traversals.js';
+import * as manifold from '../www/lib/manifold.js';
 import * as load from '../www/load.js';
 
 // ---------------------------------------------------------------- scheduler
@@ -844,5 +845,35 @@ describe('lib/streams.js: reading a byte stream whole', () => {
     }), (err) => err === limit);
     assert.ok(cancelled, 'the stream was cancelled');
     assert.ok(pulls < 10, `the read stopped (${pulls} pulls)`);
+  });
+});
+
+// ---------------------------------------------------------------- the 2-D manifold
+
+describe('lib/manifold.js: the quantile lattice', () => {
+  test('Φ and Φ⁻¹ agree with known values and with each other', () => {
+    assert.ok(Math.abs(manifold.normalQuantile(0.975) - 1.959963985) < 1e-7);
+    assert.ok(Math.abs(manifold.normalQuantile(0.5)) < 1e-12);
+    assert.ok(Math.abs(manifold.normalQuantile(0.001) + 3.090232306) < 1e-6);
+    assert.ok(Math.abs(manifold.normalCdf(1.959963985) - 0.975) < 2e-7);
+    assert.ok(Math.abs(manifold.normalCdf(-1) - 0.158655254) < 2e-7);
+    for (const p of [0.01, 0.05, 0.2, 0.5, 0.77, 0.95, 0.999]) assert.ok(Math.abs(manifold.normalCdf(manifold.normalQuantile(p)) - p) < 2e-7, `p = ${p}`);
+    assert.throws(() => manifold.normalQuantile(1), /strictly between 0 and 1/);
+  });
+
+  test('the lattice: equal prior mass per cell, x to the right, y upwards; zoom narrows the window around a point', () => {
+    const z = manifold.latticeZ(3, manifold.FULL, manifold.FULL);
+    const q = manifold.normalQuantile(0.95);
+    // Top-left cell: smallest x, largest y; centre cell: the origin.
+    assert.ok(Math.abs(z[0] + q) < 1e-6 && Math.abs(z[1] - q) < 1e-6);
+    assert.ok(Math.abs(z[8]) < 1e-6 && Math.abs(z[9]) < 1e-6);
+    assert.ok(Math.abs(z[16] - q) < 1e-6 && Math.abs(z[17] + q) < 1e-6);
+    const full = manifold.zoomWindow(1);
+    assert.ok(Math.abs(full.lo - 0.05) < 1e-12 && Math.abs(full.hi - 0.95) < 1e-12);
+    const w = manifold.zoomWindow(3, 0.9);
+    assert.ok(Math.abs(w.hi - 0.95) < 1e-12 && Math.abs(w.hi - w.lo - 0.3) < 1e-12, 'kept inside the full window');
+    const m = manifold.markerPosition([0, 0], 3, manifold.FULL, manifold.FULL);
+    assert.ok(Math.abs(m.x - 0.5) < 1e-6 && Math.abs(m.y - 0.5) < 1e-6, 'the origin marks the centre');
+    assert.equal(manifold.markerPosition([4, 0], 20, manifold.FULL, manifold.FULL), null, 'beyond the outer cells: no marker');
   });
 });
