@@ -37,8 +37,7 @@ export function mountManifold({ state, engine, stats, messages, doc = document }
   function update() {
     if (state.latentDim !== 2) return;
     if (lattice.grid.cols !== n) lattice.grid.resize(n, n);
-    const centre = (v) => normalCdf(v);
-    windows = zoom === 1 ? { x: FULL, y: FULL } : { x: zoomWindow(zoom, centre(state.z[0])), y: zoomWindow(zoom, centre(state.z[1])) };
+    windows = zoom === 1 ? { x: FULL, y: FULL } : { x: zoomWindow(zoom, normalCdf(state.z[0])), y: zoomWindow(zoom, normalCdf(state.z[1])) };
     zoomText.textContent = `×${zoom}`;
     zoomIn.disabled = zoom >= MAX_ZOOM;
     zoomOut.disabled = zoom <= 1;
