@@ -7,25 +7,10 @@ import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { assembleApng, pngChunks } from '../www/lib/apng.js';
 import { crc32 } from '../www/lib/crc32.js';
+import { png as greyPng } from './png.mjs';
 
-/** A w × h greyscale PNG of one grey level. */
-function png(w, h, grey) {
-  const chunk = (type, data) => {
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    out.write(type, 4, 'latin1');
-    data.copy(out, 8);
-    out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr.set([8, 0, 0, 0, 0], 8);
-  const raw = Buffer.alloc(h * (w + 1), grey);
-  for (let y = 0; y < h; y++) raw[y * (w + 1)] = 0;
-  return new Uint8Array(Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]));
-}
+/** A w × h PNG of one grey level. */
+const png = (w, h, level) => new Uint8Array(greyPng(w, h, () => level));
 
 test('three frames: acTL says 3, fcTL/fdAT numbered in order, the first frame stays IDAT, every CRC holds', () => {
   const frames = [png(4, 3, 0), png(4, 3, 128), png(4, 3, 255)];

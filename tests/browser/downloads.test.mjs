@@ -7,9 +7,9 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import zlib from 'node:zlib';
-import { startServer, browserForSuite, openPage, settle, decodedPixels } from './harness.mjs';
+import { startServer, browserForSuite, openPage, settle, decodedPixels, canvasGrey } from './harness.mjs';
 import { pngChunks } from '../../www/lib/apng.js';
+import { readPng } from '../png.mjs';
 
 const T = { timeout: 180_000 };
 
@@ -20,47 +20,6 @@ before(async () => {
 after(async () => {
   await server?.stop();
 });
-
-/** A PNG file → {width, height, grey (the red channel, row-major)}; 8-bit RGB(A) or grey. */
-function readPng(buf) {
-  assert.deepEqual([...buf.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 13, 10, 26, 10], 'a PNG signature');
-  let width = 0;
-  let height = 0;
-  let channels = 0;
-  const idat = [];
-  for (let at = 8; at < buf.length; ) {
-    const length = buf.readUInt32BE(at);
-    const type = buf.toString('latin1', at + 4, at + 8);
-    const data = buf.subarray(at + 8, at + 8 + length);
-    if (type === 'IHDR') {
-      width = data.readUInt32BE(0);
-      height = data.readUInt32BE(4);
-      assert.equal(data[8], 8, '8 bits per sample');
-      channels = { 0: 1, 2: 3, 4: 2, 6: 4 }[data[9]];
-      assert.equal(data[12], 0, 'not interlaced');
-    } else if (type === 'IDAT') idat.push(data);
-    at += 12 + length;
-  }
-  const raw = zlib.inflateSync(Buffer.concat(idat));
-  const stride = width * channels;
-  const out = Buffer.alloc(height * stride);
-  for (let y = 0; y < height; y++) {
-    const filter = raw[y * (stride + 1)];
-    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
-    for (let x = 0; x < stride; x++) {
-      const a = x >= channels ? out[y * stride + x - channels] : 0;
-      const b = y > 0 ? out[(y - 1) * stride + x] : 0;
-      const c = x >= channels && y > 0 ? out[(y - 1) * stride + x - channels] : 0;
-      const p = a + b - c;
-      const paeth = Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
-      const pred = [0, a, b, (a + b) >> 1, paeth][filter];
-      out[y * stride + x] = (line[x] + pred) & 0xff;
-    }
-  }
-  const grey = new Array(width * height);
-  for (let i = 0; i < grey.length; i++) grey[i] = out[i * channels];
-  return { width, height, grey };
-}
 
 async function download(page, button) {
   const [d] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), button.click()]);
@@ -102,16 +61,6 @@ function readApng(bytes) {
   };
 }
 
-/** The grey levels of a canvas in the page (red channel). */
-function canvasGrey(page, selector) {
-  return page.locator(selector).evaluate((c) => {
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    const out = [];
-    for (let i = 0; i < d.length; i += 4) out.push(d[i]);
-    return out;
-  });
-}
-
 describe('downloads (CPU backend)', () => {
   const browser = browserForSuite({ webgpu: false });
 
@@ -151,12 +100,7 @@ describe('downloads (CPU backend)', () => {
       const strips = await download(page, page.getByRole('button', { name: 'Download strips' }));
       assert.deepEqual([strips.png.width, strips.png.height], [9 * 28 * 4, visible * 28 * 4], `${visible} strips on show, ×4`);
       // The first row is the first strip on show, without the red marker.
-      const first = await page.locator('#traversals .strip:not([hidden]) canvas').first().evaluate((c) => {
-        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height - 3).data;
-        const out = [];
-        for (let i = 0; i < d.length; i += 4) out.push(d[i]);
-        return out;
-      });
+      const first = await page.locator('#traversals .strip:not([hidden]) canvas').first().evaluate(canvasGrey, [0, 0, 9 * 28, 28 - 3]);
       for (let k = 0; k < first.length; k += 97) {
         const x = k % (9 * 28);
         const y = Math.floor(k / (9 * 28));
@@ -181,8 +125,8 @@ describe('downloads (CPU backend)', () => {
       const { page, log } = s;
       await settle(page);
       await page.waitForFunction(() => window.vaeStats.gridMs['anchor A']?.length > 0 && window.vaeStats.gridMs['anchor B']?.length > 0, null, { timeout: 60_000 });
-      const a = await canvasGrey(page, '#anchor-a');
-      const b = await canvasGrey(page, '#anchor-b');
+      const a = await page.locator('#anchor-a').evaluate(canvasGrey);
+      const b = await page.locator('#anchor-b').evaluate(canvasGrey);
       const got = await download(page, page.getByRole('button', { name: 'Download animation' }));
       assert.equal(got.name, 'mnist-mlp-32-interpolation-animated-x4.png');
       const apng = readApng(got.bytes);

@@ -12,7 +12,7 @@ import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import puppeteer from 'puppeteer-core';
-import { startServer, ROOT, ONE, pixelDiff, pixelStats } from './harness.mjs';
+import { startServer, ROOT, ONE, pixelDiff, pixelStats, canvasGrey, strokeWithMouse } from './harness.mjs';
 
 const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
 
@@ -203,12 +203,7 @@ async function imageByName(page, name) {
 async function canvasPixels(page, name = 'Decoded image') {
   const canvas = await imageByName(page, name);
   assert.equal(await canvas.evaluate((el) => el.localName), 'canvas');
-  return canvas.evaluate((c) => {
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    const out = new Array(c.width * c.height);
-    for (let i = 0; i < out.length; i++) out[i] = d[i * 4];
-    return out;
-  });
+  return canvas.evaluate(canvasGrey);
 }
 
 function sliderValues(page) {
@@ -247,21 +242,19 @@ async function settle(page, timeout = 30_000) {
 }
 
 /** Draws `strokes` (lists of [x, y] in [0,1] of the pad's box) on the "Drawing pad" with the mouse. */
-async function drawStrokes(page, strokes, steps = 6) {
+async function drawStrokes(page, strokes) {
   const pad = await imageByName(page, 'Drawing pad');
   await pad.scrollIntoView();
-  const box = await pad.boundingBox();
-  const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
-  for (const stroke of strokes) {
-    const [sx, sy] = at(stroke[0]);
-    await page.mouse.move(sx, sy);
-    await page.mouse.down();
-    for (const p of stroke.slice(1)) {
-      const [x, y] = at(p);
-      await page.mouse.move(x, y, { steps });
-    }
-    await page.mouse.up();
-  }
+  await strokeWithMouse(page.mouse, await pad.boundingBox(), strokes);
+}
+
+/** Waits until the encoder has moved a slider away from `before` (a drawing was encoded). */
+function waitForSlidersToMove(page, before) {
+  return page.waitForFunction(
+    (b) => [...document.querySelectorAll('#sliders input[type=range]')].some((el, i) => Number(el.value) !== b[i]),
+    { timeout: 30_000, polling: 50 },
+    before,
+  );
 }
 
 async function latentDim(name) {
@@ -348,11 +341,7 @@ describe('Firefox (CPU backend: no WebGPU adapter on Linux)', () => {
       const n = await decodeCount(page);
       await drawStrokes(page, ONE);
       await waitForDecodesAfter(page, n);
-      await page.waitForFunction(
-        (b) => [...document.querySelectorAll('#sliders input[type=range]')].some((el, i) => Number(el.value) !== b[i]),
-        { timeout: 30_000, polling: 50 },
-        before,
-      );
+      await waitForSlidersToMove(page, before);
       await settle(page);
       const after = await sliderValues(page);
       assert.equal(after.length, before.length);
@@ -390,11 +379,7 @@ describe('Firefox (CPU backend: no WebGPU adapter on Linux)', () => {
       const n = await decodeCount(page);
       await drawStrokes(page, ONE);
       await waitForDecodesAfter(page, n);
-      await page.waitForFunction(
-        (b) => [...document.querySelectorAll('#sliders input[type=range]')].some((el, i) => Number(el.value) !== b[i]),
-        { timeout: 30_000, polling: 50 },
-        before,
-      );
+      await waitForSlidersToMove(page, before);
     });
   });
 });

@@ -168,14 +168,20 @@ export async function waitForAlert(page, timeout = 90_000) {
 
 /** The "Decoded image" canvas as 784 grey levels (the red channel, 0..255). */
 export async function decodedPixels(page, name = 'Decoded image') {
-  const handle = await page.getByRole('img', { name, exact: true }).elementHandle();
-  return handle.evaluate((canvas) => {
-    const { width, height } = canvas;
-    const d = canvas.getContext('2d').getImageData(0, 0, width, height).data;
-    const out = new Array(width * height);
-    for (let i = 0; i < out.length; i++) out[i] = d[i * 4];
-    return out;
-  });
+  return page.getByRole('img', { name, exact: true }).evaluate(canvasGrey);
+}
+
+/**
+ * Evaluated in the page on a canvas: the grey levels (red channel, 0..255) of the rectangle
+ * `[x, y, w, h]` (the whole canvas by default), row-major. Self-contained, so that Playwright
+ * and Puppeteer can both send it: `locator.evaluate(canvasGrey, rect)`.
+ */
+export function canvasGrey(canvas, rect = null) {
+  const [x, y, w, h] = rect ?? [0, 0, canvas.width, canvas.height];
+  const d = canvas.getContext('2d').getImageData(x, y, w, h).data;
+  const out = new Array(w * h);
+  for (let i = 0; i < out.length; i++) out[i] = d[i * 4];
+  return out;
 }
 
 /** All latent sliders, shown or collapsed: [{name, value, min, max}] in dimension order (z's order). */
@@ -267,17 +273,24 @@ export const SEVEN = [[[0.25, 0.2], [0.75, 0.2], [0.42, 0.88]]];
 export async function drawStrokes(page, strokes, { steps = 6 } = {}) {
   const pad = page.getByRole('img', { name: 'Drawing pad', exact: true });
   await pad.scrollIntoViewIfNeeded();
-  const box = await pad.boundingBox();
+  await strokeWithMouse(page.mouse, await pad.boundingBox(), strokes, steps);
+}
+
+/**
+ * Moves `mouse` (Playwright's or Puppeteer's: the same move/down/up) along `strokes`, lists of
+ * [x, y] in [0,1] of `box`.
+ */
+export async function strokeWithMouse(mouse, box, strokes, steps = 6) {
   const at = ([x, y]) => [box.x + x * box.width, box.y + y * box.height];
   for (const stroke of strokes) {
     const [sx, sy] = at(stroke[0]);
-    await page.mouse.move(sx, sy);
-    await page.mouse.down();
+    await mouse.move(sx, sy);
+    await mouse.down();
     for (const p of stroke.slice(1)) {
       const [x, y] = at(p);
-      await page.mouse.move(x, y, { steps });
+      await mouse.move(x, y, { steps });
     }
-    await page.mouse.up();
+    await mouse.up();
   }
 }
 

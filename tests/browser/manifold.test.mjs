@@ -5,7 +5,7 @@
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, browserForSuite, openPage, settle, sliderValues, decodedPixels, decodeCount, waitForDecodesAfter } from './harness.mjs';
+import { startServer, browserForSuite, openPage, settle, sliderValues, decodedPixels, decodeCount, waitForDecodesAfter, canvasGrey } from './harness.mjs';
 import { normalQuantile } from '../../www/lib/manifold.js';
 
 const T = { timeout: 180_000 };
@@ -18,14 +18,9 @@ after(async () => {
   await server?.stop();
 });
 
-/** The grey levels of lattice cell (row, col) of an n × n lattice of 28 × 28 images. */
-function cell(page, n, row, col) {
-  return page.locator('#manifold').evaluate((c, [n, row, col]) => {
-    const d = c.getContext('2d').getImageData(col * 28, row * 28, 28, 28).data;
-    const out = [];
-    for (let i = 0; i < d.length; i += 4) out.push(d[i]);
-    return out;
-  }, [n, row, col]);
+/** The grey levels of lattice cell (row, col) of 28 × 28 images. */
+function cell(page, row, col) {
+  return page.locator('#manifold').evaluate(canvasGrey, [col * 28, row * 28, 28, 28]);
 }
 
 async function painted(page, after = 0) {
@@ -61,7 +56,7 @@ describe('the 2-D manifold (CPU backend)', () => {
       const p = (k) => 0.05 + (0.9 * k) / (n - 1);
       const [row, col] = [2, 11];
       const want = [normalQuantile(p(col)), normalQuantile(p(n - 1 - row))];
-      const expected = await cell(page, n, row, col);
+      const expected = await cell(page, row, col);
       await clickCell(page, n, row, col);
       const z = await sliderValues(page);
       assert.ok(Math.abs(z[0] - want[0]) < 0.006 && Math.abs(z[1] - want[1]) < 0.006, `z = (${z}), want (${want})`);

@@ -16,7 +16,8 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { ROOT, startServer, browserForSuite, openPage, decodedPixels, decodeCount, waitForDecodesAfter, pixelDiff, drawStrokes, settle, traceMainThread, SEVEN } from './harness.mjs';
-import { crc32, unzipBundle } from '../../www/lib/bundle-zip.js';
+import { unzipBundle } from '../../www/lib/bundle-zip.js';
+import { png } from '../png.mjs';
 
 const T = { timeout: 240_000 };
 const STEPS = 150;
@@ -71,25 +72,6 @@ function ink(page, id) {
     for (let k = 0; k < d.length; k += 4) s += d[k];
     return s;
   }, id);
-}
-
-/** A w × h greyscale PNG (no filter, one zlib stream) of `grey(x, y)`. */
-function png(w, h, grey) {
-  const chunk = (type, data) => {
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    out.write(type, 4, 'latin1');
-    data.copy(out, 8);
-    out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr.set([8, 0, 0, 0, 0], 8); // 8-bit greyscale
-  const raw = Buffer.alloc(h * (w + 1));
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) raw[y * (w + 1) + 1 + x] = grey(x, y);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
 
 describe('the Training panel (CPU backend)', () => {

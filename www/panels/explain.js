@@ -2,7 +2,7 @@
 // reconstruction and KL, an importance-sampled −log p(x), both next to the test set's average,
 // and a map of where the reconstruction misses (per-pixel cross-entropy at z = μ).
 
-import { explain, pixelBce } from '../lib/likelihood.js';
+import { explain, pixelBce, posteriorDraws } from '../lib/likelihood.js';
 import { randn } from '../lib/latent-math.js';
 
 /** Samples of q(z|x) for the estimates (one batched decode with z = μ first). */
@@ -46,7 +46,7 @@ export function mountExplain({ state, engine, messages, doc = document }) {
     for (let i = 0; i < eps.length; i++) eps[i] = randn();
     const zs = new Float32Array((SAMPLES + 1) * d);
     zs.set(posterior.mu, 0);
-    for (let i = 0; i < eps.length; i++) zs[d + i] = posterior.mu[i % d] + posterior.sigma[i % d] * eps[i];
+    zs.set(posteriorDraws(posterior.mu, posterior.sigma, eps), d);
     try {
       const decoded = await engine.decodeOnce(zs, SAMPLES + 1);
       if (mine !== run || state.posterior !== posterior) return; // a newer drawing is on its way

@@ -279,6 +279,11 @@ export function startTrainingPanel({ state, engine, useModel, doc = document }) 
     clearTimeout(refreshTimer);
   }
 
+  /** What is left to use when the model in training is gone: the last copy, if any. */
+  function keptText(noun) {
+    return kept ? ` The ${noun} from step ${kept.step.toLocaleString('en')} is kept: Use this model and Download model still work.` : ' Start training again to continue.';
+  }
+
   /** Copies the model in training out of the worker (kept if the worker dies later). */
   async function keep() {
     if (!run || run.dead || run.step === 0) return kept;
@@ -365,10 +370,7 @@ export function startTrainingPanel({ state, engine, useModel, doc = document }) 
         run.dead = true;
         updateControls();
         const why = run.backend === 'WebGPU' ? ': its WebGPU device stopped working' : '';
-        const fallback = kept
-          ? ` The copy from step ${kept.step.toLocaleString('en')} is kept: Use this model and Download model still work.`
-          : ' Start training again to continue.';
-        showError(`Training stopped: ${message} The model in training cannot be read any more${why}.${fallback} The explorer is not affected.`);
+        showError(`Training stopped: ${message} The model in training cannot be read any more${why}.${keptText('copy')} The explorer is not affected.`);
         return;
       }
       const said = /last good step/.test(message) ? '' : ' The weights of the last good step are kept.';
@@ -380,8 +382,7 @@ export function startTrainingPanel({ state, engine, useModel, doc = document }) 
     stopRefreshing();
     if (run) run.dead = true;
     setPhase('failed');
-    const saved = kept ? ` The model from step ${kept.step.toLocaleString('en')} is kept: Use this model and Download model still work.` : ' Start training again to continue.';
-    showError(`${message}${saved} The explorer is not affected.`);
+    showError(`${message}${keptText('model')} The explorer is not affected.`);
   });
 
   els.start.addEventListener('click', start);
