@@ -9,7 +9,8 @@
 import { BACKEND_LABEL } from './lib/backends.js';
 import { errorText, sentence } from './lib/format.js';
 import { ModelStore, localTitle, uniqueName } from './lib/model-store.js';
-import { MAX_WEIGHTS_BYTES, bundleBase, fetchBundle, fetchIndex, loadModule } from './load.js';
+import { MAX_WEIGHTS_BYTES, bundleBase, fetchBundle, fetchIndex, loadModule, startExplorer } from './load.js';
+import { Backend } from './lib/backends.js';
 import { defaultAnchors, describeLatents } from './state.js';
 
 /** How long the first load waits for the browser's storage before listing the shipped models only. */
@@ -191,6 +192,33 @@ export class Models {
     return this.#switching;
   }
 
+  /**
+   * A second model for side-by-side views (Compare models): the list entry named `name`,
+   * started on the CPU backend beside the page's explorer, which it never replaces. Resolves
+   * to `{explorer, model}`; the caller frees `explorer` when done.
+   */
+  async openSide(name) {
+    const entry = this.state.models.find((m) => m.name === name);
+    if (!entry) throw new Error(`There is no model named “${name}”.`);
+    const bundle = entry.local
+      ? await this.#localBundle(entry, () => null)
+      : await fetchBundle(bundleBase(entry, this.#indexUrl));
+    const module = await loadModule(Backend.CPU);
+    let explorer;
+    try {
+      explorer = await startExplorer(module, bundle, Backend.CPU);
+    } catch (err) {
+      throw new Error(`Could not start “${entry.title || entry.name}”: ${sentence(errorText(err))}`);
+    }
+    const dim = Number(explorer.latentDim) || 0;
+    return { explorer, model: this.#describe(entry, bundle.manifest, dim) };
+  }
+
+  /** The page's view of a started model; `base` is its bundle's folder (null for a local one). */
+  #describe(entry, manifest, dim) {
+    return { ...describeLatents(entry, manifest, dim), base: entry.local ? null : bundleBase(entry, this.#indexUrl).href };
+  }
+
   /** The models kept in this browser as list entries; none if its storage is unavailable or slow. */
   async #listLocal() {
     const timeout = new Promise((resolve) => setTimeout(() => resolve(null), STORE_WAIT_MS));
@@ -259,7 +287,7 @@ export class Models {
       const { manifest } = bundle;
       const dim = Number(explorer.latentDim) || Number(manifest.latent_dim) || manifest.latent?.length || 0;
       if (!(dim > 0)) throw new Error('The model reports no latent dimensions.');
-      return { entry, bundle, module, explorer, model: describeLatents(entry, manifest, dim) };
+      return { entry, bundle, module, explorer, model: this.#describe(entry, manifest, dim) };
     } catch (err) {
       failed = true;
       throw err;

@@ -1,0 +1,2 @@
+// Placeholder: filled in by the panel's author.
+export function mountCompare() {}
