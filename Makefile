@@ -71,10 +71,14 @@ models: model model-2d
 model: $(VAE)
 	$(VAE) train --data $(DATA) --epochs 40 --hidden 512,256 --latent 32 --lr-schedule cosine \
 	  --out models/mnist-mlp-32 --title "MNIST, 32-D latent (MLP 784-512-256-32)"
+	$(VAE) classifier --model models/mnist-mlp-32 --data $(DATA)
+	$(VAE) map --model models/mnist-mlp-32 --data $(DATA)
 
 model-2d: $(VAE)
 	$(VAE) train --data $(DATA) --epochs 40 --hidden 512,256 --latent 2 --lr-schedule cosine \
 	  --out models/mnist-mlp-2 --title "MNIST, 2-D latent (MLP 784-512-256-2)"
+	$(VAE) classifier --model models/mnist-mlp-2 --data $(DATA)
+	$(VAE) map --model models/mnist-mlp-2 --data $(DATA)
 
 # Training speed: one epoch of the reference MLP in burn and in PyTorch (its own venv).
 bench-train: $(VAE)
@@ -84,7 +88,8 @@ bench-train: $(VAE)
 bench-train-web: setup-browser $(PKG) $(VAE)
 	node scripts/bench-train-web.mjs
 
-# One JSON line per shipped bundle: test loss, reconstruction, KL, importance-sampled NLL.
+# One JSON line per shipped bundle: test loss, reconstruction, KL, importance-sampled NLL,
+# the classifier's accuracy.
 # `make eval DATA=dir` evaluates on another IDX dataset.
 eval: setup $(VAE)
 	@for dir in $$(node -p "require('./models/index.json').models.map(m => 'models/' + m.path).join(' ')"); do \

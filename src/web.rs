@@ -5,7 +5,7 @@
 use js_sys::Float32Array;
 use wasm_bindgen::prelude::*;
 
-use crate::infer::{self, Backend, Session, input};
+use crate::infer::{self, Backend, ClassifierSession, Session, input};
 
 unsafe extern "C" {
     /// Runs the module's static constructors (cubecl registers its kernels through them).
@@ -118,9 +118,56 @@ impl Explorer {
         Ok(Float32Array::from(&values[..]))
     }
 
+    /// Encodes `n` images laid end to end to `{mu, logVar}`: two Float32Arrays of `n` rows of
+    /// the latent size.
+    #[wasm_bindgen(js_name = encodeBatch)]
+    pub async fn encode_batch(&self, pixels: Vec<f32>, n: f64) -> Result<JsValue, JsError> {
+        let (mu, log_var) = self
+            .session
+            .encode_batch(&pixels, input::batch_size(n)?)
+            .await?;
+        let out = js_sys::Object::new();
+        let set = |key: &str, values: &[f32]| {
+            js_sys::Reflect::set(&out, &key.into(), &Float32Array::from(values))
+        };
+        set("mu", &mu)
+            .and_then(|_| set("logVar", &log_var))
+            .map_err(|_| JsError::new("could not hand the encodings to the page"))?;
+        Ok(out.into())
+    }
+
     /// Encodes an image (0 = background, 1 = ink) to the posterior's `{mu, logVar}`.
     pub async fn encode(&self, pixels: Vec<f32>) -> Result<JsValue, JsError> {
         let encoding = self.session.encode(&pixels).await?;
         Ok(serde_wasm_bindgen::to_value(&encoding)?)
+    }
+}
+
+/// The bundle's digit classifier, run on the CPU (whatever backend decodes).
+#[wasm_bindgen]
+pub struct Classifier {
+    session: ClassifierSession,
+}
+
+#[wasm_bindgen]
+impl Classifier {
+    /// From the bundle's manifest text (it must describe a classifier) and the classifier's
+    /// burnpack bytes.
+    pub fn create(manifest: String, weights: Vec<u8>) -> Result<Classifier, JsError> {
+        Ok(Classifier {
+            session: ClassifierSession::create(&manifest, weights)?,
+        })
+    }
+
+    /// Class names, in the order of `classify`'s probabilities.
+    #[wasm_bindgen(getter)]
+    pub fn classes(&self) -> Vec<String> {
+        self.session.classes().to_vec()
+    }
+
+    /// Class probabilities of `n` images laid end to end: `n` rows of `classes.length` values.
+    pub fn classify(&self, images: Vec<f32>, n: f64) -> Result<Float32Array, JsError> {
+        let probs = self.session.classify(&images, input::batch_size(n)?)?;
+        Ok(Float32Array::from(&probs[..]))
     }
 }

@@ -5,12 +5,12 @@ use burn::module::{Module, ModuleMapper, Param};
 use burn::tensor::{DType, Tensor};
 
 use super::{BundleError, Manifest, error};
-use crate::model::Vae;
 
-/// The weights file: burnpack, stored as f16 (half the page's download; the decoded images
-/// differ by < 1e-3, tested).
-pub fn weights_bytes(vae: Vae) -> Result<Vec<u8>, BundleError> {
-    vae.map(&mut CastFloats(DType::F16))
+/// A weights file (the VAE's, or the classifier's): burnpack, stored as f16 (half the page's
+/// download; the decoded images differ by < 1e-3, tested).
+pub fn weights_bytes<M: Module>(module: M) -> Result<Vec<u8>, BundleError> {
+    module
+        .map(&mut CastFloats(DType::F16))
         .into_record()
         .into_bytes()
         .map(|bytes| bytes.to_vec())

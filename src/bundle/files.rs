@@ -6,10 +6,11 @@ use burn::tensor::Device;
 
 use super::zipped::read_zip;
 use super::{
-    BundleError, MANIFEST_FILE, Manifest, error, load_model, manifest_json, weights_bytes,
+    BundleError, MANIFEST_FILE, Manifest, error, load_classifier, load_model, manifest_json,
+    weights_bytes,
 };
 use crate::fsio;
-use crate::model::Vae;
+use crate::model::{Classifier, Vae};
 
 /// Reads a bundle from disk: a folder, or a zip of one (the page's "Download model").
 pub fn read_bundle(dir: &Path, device: &Device) -> Result<(Manifest, Vae), BundleError> {
@@ -51,6 +52,39 @@ pub fn write_bundle(
     ];
     files.extend_from_slice(extra);
     fsio::replace_dir(dir, &files, true).map_err(error)
+}
+
+/// A bundle folder's classifier, if its manifest names one.
+pub fn read_classifier(
+    dir: &Path,
+    manifest: &Manifest,
+    device: &Device,
+) -> Result<Option<Classifier>, BundleError> {
+    let Some(info) = &manifest.classifier else {
+        return Ok(None);
+    };
+    if dir.is_file() {
+        // A zip holds the manifest and the VAE's weights only.
+        return Ok(None);
+    }
+    let path = dir.join(&info.weights);
+    let weights =
+        std::fs::read(&path).map_err(|e| error(format!("cannot read {}: {e}", path.display())))?;
+    load_classifier(manifest, weights, device)
+        .map(Some)
+        .map_err(|e| error(format!("{}: {e}", path.display())))
+}
+
+/// Adds (or replaces) files in a bundle folder together with its new manifest, as one unit.
+pub fn write_files(
+    dir: &Path,
+    manifest: &Manifest,
+    files: &[(&str, &[u8])],
+) -> Result<(), BundleError> {
+    let json = manifest_json(manifest)?;
+    let mut all = files.to_vec();
+    all.push((MANIFEST_FILE, json.as_bytes()));
+    fsio::replace_dir(dir, &all, true).map_err(error)
 }
 
 /// Writes (or replaces) a bundle's manifest, atomically. Pretty JSON, except the map's points:

@@ -5,7 +5,7 @@ use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device};
 
 use super::{BundleError, Manifest, error};
-use crate::model::Vae;
+use crate::model::{Classifier, Vae};
 
 /// The largest weights file accepted (the MLPs here are a few MB).
 const MAX_WEIGHTS_BYTES: usize = 512 << 20;
@@ -57,6 +57,41 @@ pub fn load_model(
                 first_chars(&e.to_string(), 300)
             ))
         })
+}
+
+/// Builds the classifier the manifest describes and loads its weights (f16 on disk, f32 here).
+pub fn load_classifier(
+    manifest: &Manifest,
+    weights: Vec<u8>,
+    device: &Device,
+) -> Result<Classifier, BundleError> {
+    let config = manifest.classifier_config();
+    if manifest.classifier.is_none() {
+        return Err(error("the model has no classifier"));
+    }
+    config
+        .validate()
+        .map_err(|e| error(format!("the manifest's classifier is invalid: {e}")))?;
+    let classifier = config.init(device);
+    if weights.len() > 2 * classifier.num_params() * 2 + (1 << 20) {
+        return Err(error(format!(
+            "the classifier's weights file is {}, far larger than its layers need",
+            megabytes(weights.len())
+        )));
+    }
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights))
+        .map_err(|e| {
+            error(format!(
+                "the classifier's weights file is damaged or not a burnpack file ({e})"
+            ))
+        })?
+        .cast_to_module_dtype();
+    classifier.try_load_record(record).map_err(|e| {
+        error(format!(
+            "the classifier's weights do not fit the layers in the manifest: {}",
+            first_chars(&e.to_string(), 300)
+        ))
+    })
 }
 
 fn megabytes(bytes: usize) -> String {

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Architecture, BundleError, FORMAT_VERSION, Training, error};
-use crate::model::VaeConfig;
+use crate::model::{ClassifierConfig, VaeConfig};
 
 /// Manifests are a few kB; anything far larger is not one.
 const MAX_MANIFEST_BYTES: usize = 4 << 20;
@@ -25,6 +25,63 @@ pub struct Manifest {
     /// A plane through the latent space with the test set's encodings on it (`vae map`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub map: Option<LatentMap>,
+    /// A digit classifier for the page's readout (`vae classifier`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classifier: Option<ClassifierInfo>,
+    /// Test images the page searches for the nearest neighbours of z (`vae map`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub neighbours: Option<NeighbourImages>,
+    /// Where a drawing's −log p(x) falls among the test set's (`vae map`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub likelihood: Option<LikelihoodStats>,
+}
+
+/// A classifier stored beside the VAE: its own burnpack file and what it was measured at.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct ClassifierInfo {
+    /// Its burnpack file in the bundle.
+    pub weights: String,
+    pub hidden: Vec<usize>,
+    /// Class names, in the order of the outputs.
+    pub classes: Vec<String>,
+    /// Accuracy on the test images, with the stored weights.
+    pub test_accuracy: f64,
+    /// Accuracy on the VAE's reconstructions of the test images at z = μ.
+    pub recon_accuracy: f64,
+    /// Test images both accuracies were measured on.
+    pub images: usize,
+}
+
+/// Test images as an IDX pair in the bundle (unsigned bytes, the dataset's own format).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct NeighbourImages {
+    pub images: String,
+    pub labels: String,
+    pub count: usize,
+}
+
+/// The test set's importance-sampled −log p(x), nats: `quantiles[i]` is the i-th of
+/// `quantiles.len() − 1` equal steps from the lowest to the highest (percentiles for 101 values).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct LikelihoodStats {
+    /// Samples of q(z|x) per image.
+    pub samples: usize,
+    pub images: usize,
+    pub quantiles: Vec<f64>,
+}
+
+/// A file named in a manifest: a plain name inside the bundle, never a path out of it.
+fn check_file_name(name: &str) -> Result<(), String> {
+    let plain = !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\\', ':'])
+        && name.len() <= 100;
+    if plain {
+        Ok(())
+    } else {
+        Err(format!("{name:?} is not a plain file name in the bundle"))
+    }
 }
 
 /// A 2-D view of the latent space for the page's map: a point (x, y) of the plane is
@@ -147,9 +204,38 @@ impl Manifest {
             map.validate(self.latent_dim)
                 .map_err(|e| error(format!("the manifest's latent map is invalid: {e}")))?;
         }
+        if let Some(classifier) = &self.classifier {
+            check_file_name(&classifier.weights)
+                .and_then(|()| self.classifier_config().validate())
+                .map_err(|e| error(format!("the manifest's classifier is invalid: {e}")))?;
+        }
+        if let Some(set) = &self.neighbours {
+            check_file_name(&set.images)
+                .and_then(|()| check_file_name(&set.labels))
+                .map_err(|e| error(format!("the manifest's neighbour images are invalid: {e}")))?;
+        }
+        if let Some(stats) = &self.likelihood {
+            let q = &stats.quantiles;
+            let sorted = q.windows(2).all(|w| w[0] <= w[1]);
+            if q.len() < 2 || q.len() > 1001 || !q.iter().all(|v| v.is_finite()) || !sorted {
+                return Err(error(
+                    "the manifest's likelihood quantiles are not 2 to 1,001 ascending numbers",
+                ));
+            }
+        }
         self.config()
             .validate()
             .map_err(|e| error(format!("the manifest's architecture is invalid: {e}")))
+    }
+
+    /// The classifier's shape (meaningful only when the manifest has one).
+    pub fn classifier_config(&self) -> ClassifierConfig {
+        let info = self.classifier.as_ref();
+        ClassifierConfig {
+            inputs: self.image.width * self.image.height,
+            hidden: info.map(|c| c.hidden.clone()).unwrap_or_default(),
+            classes: info.map_or(0, |c| c.classes.len()),
+        }
     }
 
     /// The model config this manifest describes.

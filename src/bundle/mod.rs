@@ -17,9 +17,12 @@ mod zipped;
 pub use architecture::Architecture;
 pub use encode::{manifest_json, weights_bytes};
 #[cfg(not(target_arch = "wasm32"))]
-pub use files::{read_bundle, write_bundle, write_manifest};
-pub use load::load_model;
-pub use manifest::{ClassMean, ImageSize, LatentMap, LatentStats, Manifest, Metrics};
+pub use files::{read_bundle, read_classifier, write_bundle, write_files, write_manifest};
+pub use load::{load_classifier, load_model};
+pub use manifest::{
+    ClassMean, ClassifierInfo, ImageSize, LatentMap, LatentStats, LikelihoodStats, Manifest,
+    Metrics, NeighbourImages,
+};
 pub use training::{LrSchedule, TrainConfig, Training};
 
 /// The manifest version this build reads and writes.

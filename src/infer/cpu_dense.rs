@@ -220,7 +220,7 @@ impl PackedStack {
         Ok(PackedStack { layers })
     }
 
-    fn from_dense(layers: &[Dense]) -> Result<Self, String> {
+    pub(super) fn from_dense(layers: &[Dense]) -> Result<Self, String> {
         Self::new(
             layers
                 .iter()

@@ -5,6 +5,7 @@
 //! `model`; never `train` or `web`.
 
 mod backend;
+mod classifier;
 mod cpu_dense;
 pub mod device;
 mod error;
@@ -14,5 +15,6 @@ pub mod input;
 mod session;
 
 pub use backend::{Backend, Kernels};
+pub use classifier::ClassifierSession;
 pub use error::InferError;
 pub use session::{Encoding, Session};

@@ -112,16 +112,23 @@ impl Session {
 
     /// Encodes one image (0 = background, 1 = ink) to the posterior's parameters.
     pub async fn encode(&self, pixels: &[f32]) -> Result<Encoding, InferError> {
-        check_input("image", pixels, 1, self.pixels(), PIXEL_RANGE)?;
+        let (mu, log_var) = self.encode_batch(pixels, 1).await?;
+        Ok(Encoding { mu, log_var })
+    }
+
+    /// Encodes `n` images laid end to end; returns `(μ, log σ²)`, `n` rows of the latent size
+    /// each (the nearest-neighbour search encodes the test images this way).
+    pub async fn encode_batch(
+        &self,
+        pixels: &[f32],
+        n: usize,
+    ) -> Result<(Vec<f32>, Vec<f32>), InferError> {
+        check_input("image", pixels, n, self.pixels(), PIXEL_RANGE)?;
         if let Some(packed) = &self.packed {
-            let (mu, log_var) = packed.encoder.forward(pixels, 1);
-            return Ok(Encoding { mu, log_var });
+            return Ok(packed.encoder.forward(pixels, n));
         }
-        let (mu, log_var) = self.encoder_forward(self.tensor(pixels, 1, self.pixels()));
-        Ok(Encoding {
-            mu: read(mu).await?,
-            log_var: read(log_var).await?,
-        })
+        let (mu, log_var) = self.encoder_forward(self.tensor(pixels, n, self.pixels()));
+        Ok((read(mu).await?, read(log_var).await?))
     }
 
     /// Uploads `values`, runs one trivial kernel (×1) and reads the result back: the fixed cost

@@ -60,5 +60,8 @@ pub fn manifest(
         weights: bundle::WEIGHTS_FILE.to_string(),
         latent: evaluation.latent.clone(),
         map: Some(latent_map(vae, test, Plane::Auto, MAP_POINTS)?),
+        classifier: None,
+        neighbours: None,
+        likelihood: None,
     })
 }

@@ -7,6 +7,7 @@
 //! [`idx`] → `batch` → [`Learner`] (with `schedule`) → [`eval`], [`latent_map`] → [`export`].
 
 mod batch;
+pub mod classifier;
 pub mod eval;
 pub mod export;
 pub mod idx;
@@ -16,7 +17,10 @@ mod schedule;
 pub mod weights;
 
 pub use batch::{check_image_size, scalar, values};
-pub use eval::{Evaluation, evaluate, importance_sampled_nll, metrics};
+pub use classifier::{ClassifierTraining, class_count, classifier_accuracy, train_classifier};
+pub use eval::{
+    Evaluation, evaluate, importance_sampled_nll, likelihood_stats, metrics, per_image_nll,
+};
 pub use latent_map::{MAP_POINTS, Plane, latent_map};
 pub use learner::{Learner, Pending, StepOutput};
 pub use schedule::{Step, epoch_seed};

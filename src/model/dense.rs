@@ -3,7 +3,8 @@
 //! read it, so the rule is written once:
 //!
 //! - decoder: ReLU between layers, sigmoid after the last (Bernoulli means);
-//! - encoder: ReLU after each hidden layer, identity after the μ and log σ² heads.
+//! - encoder: ReLU after each hidden layer, identity after the μ and log σ² heads;
+//! - classifier: ReLU between layers, identity after the last (logits).
 //!
 //! burn's own forward pass (`Encoder::forward`, `Decoder::forward`) is the reference the tests
 //! hold this description to.
@@ -12,6 +13,7 @@ use burn::nn::Linear;
 use burn::tensor::Tensor;
 use serde::Serialize;
 
+use super::classifier::Classifier;
 use super::vae::{Decoder, Encoder};
 
 /// What follows a layer's affine map `h · W + b`.
@@ -70,6 +72,24 @@ pub fn decoder_layers(decoder: &Decoder) -> Option<Vec<Dense<'_>>> {
             })
             .collect(),
     )
+}
+
+/// A classifier's layers, input side first.
+pub fn classifier_layers(classifier: &Classifier) -> Vec<Dense<'_>> {
+    let layers = classifier.layers();
+    let last = layers.len().saturating_sub(1);
+    layers
+        .iter()
+        .enumerate()
+        .map(|(i, linear)| Dense {
+            linear,
+            activation: if i == last {
+                Activation::Identity
+            } else {
+                Activation::Relu
+            },
+        })
+        .collect()
 }
 
 /// A fully connected encoder's layers; `None` for a convolutional one.

@@ -7,14 +7,19 @@
 //!
 //! The bottom of the crate: it imports nothing else from it.
 
+mod classifier;
 mod config;
 mod dense;
 mod loss;
 pub mod read;
 mod vae;
 
+pub use classifier::{Classifier, ClassifierConfig};
 pub use config::VaeConfig;
-pub use dense::{Activation, Dense, DenseWeights, EncoderLayers, decoder_layers, encoder_layers};
+pub use dense::{
+    Activation, Dense, DenseWeights, EncoderLayers, classifier_layers, decoder_layers,
+    encoder_layers,
+};
 pub use loss::{bce_with_logits, kl_divergence, kl_per_dimension};
 pub use vae::{Decoder, Encoder, Vae, VaeOutput};
 
