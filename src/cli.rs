@@ -532,7 +532,7 @@ fn describe(manifest: &Manifest, params: usize) -> String {
          parameters    {}\n\
          training      {} epochs, batch {}, Adam lr {} {}, β {}, seed {}, {} images, {:.0} s\n\
          test metrics  loss {:.2} nats/image = reconstruction {:.2} + KL {:.2} ({} images)\n\
-         latent        {} of {} dimensions active\n",
+         latent        {} of {} dimensions active\n{}",
         manifest.name,
         manifest.title,
         manifest.dataset,
@@ -555,6 +555,38 @@ fn describe(manifest: &Manifest, params: usize) -> String {
         m.kl_nats,
         m.images,
         active,
-        manifest.latent_dim
+        manifest.latent_dim,
+        extras(manifest)
     )
+}
+
+/// The page's extras a bundle carries, a line each.
+fn extras(manifest: &Manifest) -> String {
+    let mut lines = String::new();
+    if let Some(c) = &manifest.classifier {
+        let config = manifest.classifier_config();
+        let widths: Vec<String> = std::iter::once(config.inputs)
+            .chain(config.hidden.iter().copied())
+            .chain([config.classes])
+            .map(|w| w.to_string())
+            .collect();
+        lines += &format!(
+            "classifier    MLP {}, test accuracy {:.2} % ({:.2} % on reconstructions)\n",
+            widths.join(" → "),
+            100.0 * c.test_accuracy,
+            100.0 * c.recon_accuracy
+        );
+    }
+    if let Some(n) = &manifest.neighbours {
+        lines += &format!("neighbours    {} test images\n", n.count);
+    }
+    if let Some(l) = &manifest.likelihood {
+        lines += &format!(
+            "−log p(x)     median {:.1} nats over {} test images (k = {})\n",
+            l.quantiles[l.quantiles.len() / 2],
+            l.images,
+            l.samples
+        );
+    }
+    lines
 }

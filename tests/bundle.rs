@@ -66,6 +66,52 @@ fn shipped_bundles_load_and_decode_digits() {
     );
 }
 
+/// The page's extras in each shipped bundle: a classifier that reads its own test images
+/// (the figure in the manifest, measured again here from the stored file), the neighbour
+/// images, and the percentiles of −log p(x).
+#[test]
+fn shipped_bundles_carry_the_pages_test_set_figures() {
+    use vae_explorer::learn::classifier_accuracy;
+    use vae_explorer::learn::idx::parse_pair;
+    let device = Device::flex();
+    for dir in shipped() {
+        let (manifest, vae) = read_bundle(&dir, &device).unwrap();
+        let info = manifest.classifier.clone().expect("a classifier");
+        assert_eq!(info.classes.len(), 10);
+        let classifier = bundle::read_classifier(&dir, &manifest, &device)
+            .unwrap()
+            .expect("its weights");
+        let set = manifest.neighbours.as_ref().expect("neighbour images");
+        let images = std::fs::read(dir.join(&set.images)).unwrap();
+        let labels = std::fs::read(dir.join(&set.labels)).unwrap();
+        let test = parse_pair(&images, &set.images, &labels, &set.labels, Some((28, 28))).unwrap();
+        assert_eq!(test.count, set.count);
+        // The first 1,000 test images: accuracy near the manifest's figure for all 10,000.
+        let (real, _) = classifier_accuracy(&classifier, &vae, &test.first(1000)).unwrap();
+        assert!(info.test_accuracy > 0.97, "{}: {info:?}", dir.display());
+        assert!(
+            (real - info.test_accuracy).abs() < 0.02,
+            "{}: {real} vs {info:?}",
+            dir.display()
+        );
+        let stats = manifest
+            .likelihood
+            .as_ref()
+            .expect("likelihood percentiles");
+        assert_eq!(
+            (stats.quantiles.len(), stats.samples, stats.images),
+            (101, 64, 10_000)
+        );
+        // The median test digit costs less than the model's average −ELBO plus a margin, and
+        // more than nothing.
+        let median = stats.quantiles[50];
+        assert!(
+            median > 20.0 && median < manifest.metrics.test_loss_nats + 40.0,
+            "{median}"
+        );
+    }
+}
+
 /// A small convolutional bundle and what it decodes at fixed z: the browser tests check the
 /// wasm build (CPU and WebGPU) against the same numbers. `UPDATE_FIXTURES=1` rewrites them.
 #[test]
@@ -246,6 +292,23 @@ fn bad_manifests_are_refused_in_words() {
     assert!(err.contains("hidden layers"), "{err}");
     let err = edit(&|v| v["latent"][2]["slider_min"] = 5.0.into());
     assert!(err.contains("latent dimension 3"), "{err}");
+    let err = edit(&|v| v["classifier"]["weights"] = "../../etc/passwd".into());
+    assert!(
+        err.contains("classifier") && err.contains("plain file name"),
+        "{err}"
+    );
+    let err = edit(&|v| v["classifier"]["classes"] = serde_json::json!(["only"]));
+    assert!(err.contains("2 to 1000 classes"), "{err}");
+    let err = edit(&|v| v["neighbours"]["labels"] = "/tmp/labels".into());
+    assert!(err.contains("neighbour images"), "{err}");
+    let err = edit(&|v| v["likelihood"]["quantiles"] = serde_json::json!([3.0, 2.0]));
+    assert!(err.contains("quantiles"), "{err}");
+    // Without the extras a bundle is still a bundle.
+    let mut bare: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for key in ["classifier", "neighbours", "likelihood"] {
+        bare.as_object_mut().unwrap().remove(key);
+    }
+    assert!(Manifest::parse(&bare.to_string()).is_ok());
     let err = edit(&|v| v["map"]["axes"][1] = serde_json::json!([1.0, 0.0]));
     assert!(
         err.contains("latent map") && err.contains("not 32"),

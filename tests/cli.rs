@@ -125,10 +125,82 @@ fn train_writes_a_bundle_that_eval_and_inspect_read() {
     ]);
     assert_fails(&map, 1, "between 1 and 8");
 
+    // The page's test-set figures: every test image kept for the neighbour search (an IDX
+    // pair the dataset reader reads back), and 101 ascending percentiles of −log p(x).
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(bundle.join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["neighbours"]["count"], 64);
+    let images = std::fs::read(bundle.join("neighbours-images.idx")).unwrap();
+    let labels = std::fs::read(bundle.join("neighbours-labels.idx")).unwrap();
+    let set = vae_explorer::learn::idx::parse_pair(
+        &images,
+        "neighbours-images.idx",
+        &labels,
+        "neighbours-labels.idx",
+        Some((28, 28)),
+    )
+    .unwrap();
+    assert_eq!(set.count, 64);
+    assert_eq!(set.labels[..10], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    let quantiles: Vec<f64> = manifest["likelihood"]["quantiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(quantiles.len(), 101);
+    assert!(quantiles.windows(2).all(|w| w[0] <= w[1]), "{quantiles:?}");
+    assert!(quantiles[0] > 0.0);
+    assert_eq!(manifest["likelihood"]["samples"], 64);
+
+    // The classifier: the bars' positions say their labels, so it learns them; eval measures
+    // it again from the stored file and gets the manifest's figure.
+    let classify = vae(&[
+        "classifier",
+        "--model",
+        bundle_arg,
+        "--data",
+        data_arg,
+        "--hidden",
+        "32",
+        "--epochs",
+        "20",
+        "--batch-size",
+        "32",
+    ]);
+    assert!(classify.status.success(), "{}", text(&classify));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(bundle.join("manifest.json")).unwrap())
+            .unwrap();
+    let accuracy = manifest["classifier"]["test_accuracy"].as_f64().unwrap();
+    assert!(accuracy > 0.5, "{}", manifest["classifier"]);
+    assert_eq!(
+        manifest["classifier"]["classes"].as_array().unwrap().len(),
+        10
+    );
+    assert!(bundle.join("classifier.bpk").is_file());
+    // The map survived the rewrite.
+    assert_eq!(manifest["map"]["projection"], "dims");
+    let eval = vae(&[
+        "eval", "--model", bundle_arg, "--data", data_arg, "--json", "--is-k", "0",
+    ]);
+    assert!(eval.status.success(), "{}", text(&eval));
+    let json: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
+    assert!(
+        (json["classifier_accuracy"].as_f64().unwrap() - accuracy).abs() < 1e-4,
+        "{json}"
+    );
+
     let inspect = vae(&["inspect", bundle_arg]);
     assert!(inspect.status.success(), "{}", text(&inspect));
     assert!(
         text(&inspect).contains("encoder MLP 784 → 32 → 8 = (μ, log σ²)"),
+        "{}",
+        text(&inspect)
+    );
+    assert!(
+        text(&inspect).contains("classifier    MLP 784 → 32 → 10"),
         "{}",
         text(&inspect)
     );

@@ -42,6 +42,69 @@ fn a_fully_connected_model_runs_on_the_packed_layers() {
     assert_eq!(encoding.log_var.len(), s.latent_dim());
 }
 
+/// A batch of images encodes row for row as one image at a time does.
+#[test]
+fn a_batch_encodes_like_its_images_one_by_one() {
+    for dir in [MLP, CONV] {
+        let s = session(dir, Backend::Cpu).unwrap();
+        let d = s.latent_dim();
+        let images = block_on(s.decode(&[0.3; 64][..3 * d], 3)).unwrap();
+        let (mu, log_var) = block_on(s.encode_batch(&images, 3)).unwrap();
+        assert_eq!((mu.len(), log_var.len()), (3 * d, 3 * d));
+        for i in 0..3 {
+            let one = block_on(s.encode(&images[i * s.pixels()..(i + 1) * s.pixels()])).unwrap();
+            for (a, b) in one.mu.iter().zip(&mu[i * d..(i + 1) * d]) {
+                assert!((a - b).abs() < 1e-4, "{dir}: {a} vs {b}");
+            }
+        }
+        let err = block_on(s.encode_batch(&images, 2)).unwrap_err().0;
+        assert!(err.contains("image"), "{err}");
+    }
+}
+
+/// The page's classifier (packed layers, softmax) gives burn's probabilities, and refuses
+/// what it cannot read in words.
+#[test]
+fn the_classifier_runs_on_the_packed_layers_like_burn() {
+    use crate::bundle::load_classifier;
+    use crate::infer::ClassifierSession;
+    use burn::tensor::activation::softmax;
+    let manifest = std::fs::read_to_string(format!("{MLP}/manifest.json")).unwrap();
+    let weights = std::fs::read(format!("{MLP}/classifier.bpk")).unwrap();
+    let c = ClassifierSession::create(&manifest, weights.clone()).unwrap();
+    assert_eq!(c.classes().len(), 10);
+    let s = session(MLP, Backend::Cpu).unwrap();
+    let images = block_on(s.decode(&[1.0, -1.0, -2.0, 0.5, 0.0, 0.0], 3)).unwrap();
+    let probs = c.classify(&images, 3).unwrap();
+    let parsed = Manifest::parse(&manifest).unwrap();
+    let device = Device::flex();
+    let reference = load_classifier(&parsed, weights.clone(), &device).unwrap();
+    let x = Tensor::<2>::from_data(TensorData::new(images.clone(), [3, s.pixels()]), &device);
+    let expected: Vec<f32> = softmax(reference.logits(x), 1)
+        .into_data()
+        .try_to_vec()
+        .unwrap();
+    for (a, b) in probs.iter().zip(&expected) {
+        assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+    }
+    for row in probs.chunks(10) {
+        assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+    }
+    let err = c.classify(&images[1..], 3).unwrap_err().0;
+    assert!(err.contains("image"), "{err}");
+    let without = manifest.replace("\"classifier\"", "\"classifier_gone\"");
+    let err = ClassifierSession::create(&without, weights.clone())
+        .err()
+        .unwrap()
+        .0;
+    assert!(err.contains("no classifier"), "{err}");
+    let err = ClassifierSession::create(&manifest, weights[..1000].to_vec())
+        .err()
+        .unwrap()
+        .0;
+    assert!(err.contains("classifier"), "{err}");
+}
+
 #[test]
 fn a_convolutional_model_runs_on_burns_ops() {
     let s = session(CONV, Backend::Cpu).unwrap();

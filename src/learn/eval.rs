@@ -188,3 +188,22 @@ pub fn likelihood_stats(mut each: Vec<f64>, k: usize) -> Result<LikelihoodStats,
         quantiles,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::likelihood_stats;
+
+    #[test]
+    fn percentiles_interpolate_between_order_statistics() {
+        let stats = likelihood_stats((0..=200).rev().map(f64::from).collect(), 64).unwrap();
+        assert_eq!(stats.quantiles.len(), 101);
+        assert_eq!(stats.quantiles[0], 0.0);
+        assert_eq!(stats.quantiles[50], 100.0);
+        assert_eq!(stats.quantiles[73], 146.0);
+        assert_eq!(stats.quantiles[100], 200.0);
+        let two = likelihood_stats(vec![10.0, 20.0], 1).unwrap();
+        assert_eq!(two.quantiles[25], 12.5);
+        assert!(likelihood_stats(vec![], 1).is_err());
+        assert!(likelihood_stats(vec![1.0, f64::NAN], 1).is_err());
+    }
+}
