@@ -55,10 +55,11 @@ const MIME = {
   '.md': 'text/plain; charset=utf-8',
   '.wasm': 'application/wasm',
   '.bpk': 'application/octet-stream',
+  '.idx': 'application/octet-stream',
   '.ts': 'text/plain; charset=utf-8', // wasm-bindgen's .d.ts files, shown as text
 };
 // Extensions compressed on the fly when the client accepts gzip.
-const GZIP_EXT = new Set(['.wasm', '.js', '.mjs', '.json', '.bpk', '.html', '.css', '.svg', '.map']);
+const GZIP_EXT = new Set(['.wasm', '.js', '.mjs', '.json', '.bpk', '.idx', '.html', '.css', '.svg', '.map']);
 // Directories whose files are all compressed whatever their names (MNIST's IDX files have no
 // extension and shrink to a fifth).
 const GZIP_DIRS = [MOUNTS.mnist];
