@@ -125,6 +125,17 @@ function score({ x, mu, logVar, p }) {
   return { kl, recon, grey: p.map((v) => Math.round(Math.min(1, Math.max(0, v)) * 255)) };
 }
 
+const AXE = fs.readFileSync(path.join(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+
+/** axe-core's WCAG 2.1 A/AA violations inside the panel, in words (as layout.test.mjs runs it). */
+async function axeViolations(page) {
+  if (!(await page.evaluate(() => Boolean(window.axe)))) await page.evaluate(AXE);
+  return page.evaluate(async () => {
+    const r = await window.axe.run({ include: [['.panel-compare']] }, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join('; ')}`);
+  });
+}
+
 const maxDiff = (a, b) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
 describe('Compare models (CPU backend)', () => {
@@ -166,6 +177,7 @@ describe('Compare models (CPU backend)', () => {
       const better = a.negElbo < b.negElbo ? 'MNIST, 32-D' : 'MNIST, 2-D';
       assert.match(await text(page, 'compare-verdict'), new RegExp(`^“${better} latent .*” explains your drawing better: its −ELBO is [\\d.]+ nats lower`));
       assert.equal(await page.locator('#compare-recon-b').getAttribute('aria-label'), 'Compare: mnist-mlp-2 reconstructing your drawing at z = μ');
+      assert.deepEqual(await axeViolations(page), [], 'both columns shown');
 
       // Clear: the drawing row says what to do again.
       await page.getByRole('button', { name: 'Clear', exact: true }).click();
@@ -240,6 +252,28 @@ describe('Compare models (CPU backend)', () => {
     }
   });
 
+  test('dark mode: the columns, the figures and a message stay readable (axe-core)', T, async () => {
+    // Playwright tries the routes registered last first: the 404 wins over the fixture's folder.
+    const routes = [...fourModels, ['**/models/mlp-32x32/weights.bpk', (route) => route.fulfill({ status: 404, body: 'not found' })]];
+    const s = await openPage(browser(), server, '?backend=cpu&model=conv-tiny', { routes, colorScheme: 'dark' });
+    try {
+      const { page } = s;
+      await settle(page);
+      await compareWith(page, 'mnist-mlp-2');
+      await drawAndScore(page);
+      assert.deepEqual(await axeViolations(page), [], 'both columns shown');
+      // A failed pick keeps the comparison there is, and says why.
+      await picker(page).selectOption('mlp-32x32');
+      await page.waitForFunction(() => document.getElementById('compare-status').classList.contains('error'), null, { timeout: 60_000 });
+      assert.equal(await picker(page).inputValue(), 'mnist-mlp-2');
+      assert.ok(await page.locator('#compare-table').isVisible());
+      assert.match(await text(page, 'compare-title-b'), /^MNIST, 2-D latent/);
+      assert.deepEqual(await axeViolations(page), [], 'the message');
+    } finally {
+      await s.close();
+    }
+  });
+
   test('a model that cannot be opened: a message in words in the panel; nothing else changes and the page keeps working', T, async () => {
     const routes = [['**/models/mnist-mlp-2/weights.bpk', (route) => route.fulfill({ status: 404, body: 'not found' })]];
     const s = await openPage(browser(), server, '?backend=cpu', { routes });
@@ -254,6 +288,7 @@ describe('Compare models (CPU backend)', () => {
       assert.equal(await picker(page).inputValue(), '', 'the picker goes back to None');
       assert.ok(await page.locator('#compare-table').isHidden());
       assert.ok(await page.locator('#error').isHidden(), 'no page-wide error');
+      assert.deepEqual(await axeViolations(page), [], 'the message');
       assert.equal(await page.evaluate(() => document.body.dataset.model), 'mnist-mlp-32');
       const before = await decodedPixels(page);
       const n = await decodeCount(page);

@@ -5,7 +5,7 @@
 import { LatestScheduler } from '../lib/decode-scheduler.js';
 import { paintImages, sizeCanvas } from '../lib/image.js';
 import { errorText, sentence } from '../lib/format.js';
-import { activeText, elboText, resample, sameZNote, scoreAtMean, testLossText, verdict } from '../lib/compare.js';
+import { Side, activeText, elboText, resample, sameZNote, scoreAtMean, testLossText, verdict } from '../lib/compare.js';
 
 const titleOf = (model) => model.entry.title || model.entry.name;
 
@@ -16,7 +16,7 @@ export function mountCompare({ state, engine, openSide, doc = document }) {
   const status = $('compare-status');
   const table = $('compare-table');
   const [zA, zB, reconA, reconB] = ['compare-z-a', 'compare-z-b', 'compare-recon-a', 'compare-recon-b'].map($);
-  /** The other model: {explorer, model, busy (calls running on it), retired}, or null. */
+  /** The other model (a Side), or null. */
   let side = null;
   let opening = 0; // bumped by every pick: a slower earlier pick is dropped
   let pageName = null;
@@ -25,28 +25,6 @@ export function mountCompare({ state, engine, openSide, doc = document }) {
   let drawBusy = 0;
   let timer = 0;
   let scored = null; // the pair of models the drawing's figures are for
-
-  /** Frees a side once it is replaced and nothing runs on it any more. */
-  function release(s) {
-    if (!s?.retired || s.busy || s.freed) return;
-    s.freed = true;
-    try {
-      s.explorer.free();
-    } catch (err) {
-      console.warn('freeing the compared model failed:', err);
-    }
-  }
-  const retire = (s) => release(s && Object.assign(s, { retired: true }));
-  async function use(s, fn) {
-    if (s.retired) throw new Error('the compared model was replaced');
-    s.busy++;
-    try {
-      return await fn(s.explorer);
-    } finally {
-      s.busy--;
-      release(s);
-    }
-  }
 
   function say(text, error = false) {
     status.textContent = text;
@@ -64,7 +42,7 @@ export function mountCompare({ state, engine, openSide, doc = document }) {
       await engine.mainIdle();
       // Replaced, or a newer z waits, or z is from a page model of another latent size.
       if (s !== side || zDecoder.hasPending || z.length !== s.model.latentDim) return null;
-      return { s, pixels: await use(s, (ex) => ex.decode(z)) };
+      return { s, pixels: await s.use((ex) => ex.decode(z)) };
     },
     apply: (res) => {
       if (!res || res.s !== side) return false;
@@ -153,14 +131,14 @@ export function mountCompare({ state, engine, openSide, doc = document }) {
       if (stale() || pa.length !== drawing.pixels.length) return;
       const xb = resample(drawing.pixels, drawing, s.model.image);
       await engine.mainIdle();
-      const enc = await use(s, (ex) => ex.encode(xb));
+      const enc = await s.use((ex) => ex.encode(xb));
       const mu = Float32Array.from(enc?.mu ?? enc?.get?.('mu') ?? []);
       const logVar = Array.from(enc?.logVar ?? enc?.get?.('logVar') ?? []);
       if (mu.length !== s.model.latentDim || logVar.length !== mu.length) {
         throw new Error(`its encoder returned ${mu.length} means and ${logVar.length} log-variances for ${s.model.latentDim} dimensions`);
       }
       if (stale()) return;
-      const pb = await use(s, (ex) => ex.decode(mu));
+      const pb = await s.use((ex) => ex.decode(mu));
       if (stale()) return;
       const a = { title: titleOf(model), image: model.image, score: scoreAtMean(drawing.pixels, posterior.mu, posterior.sigma, pa) };
       const b = { title: titleOf(s.model), image: s.model.image, score: scoreAtMean(xb, mu, logVar.map((lv) => Math.exp(0.5 * lv)), pb) };
@@ -183,7 +161,7 @@ export function mountCompare({ state, engine, openSide, doc = document }) {
     const mine = ++opening;
     select.value = name;
     if (!name) {
-      retire(side);
+      side?.retire();
       side = null;
       say('');
       return render();
@@ -192,9 +170,9 @@ export function mountCompare({ state, engine, openSide, doc = document }) {
     say(`Opening “${entry?.title || name}” on the CPU…`);
     try {
       const opened = await openSide(name);
-      if (mine !== opening) return retire({ ...opened, busy: 0 });
-      retire(side);
-      side = { ...opened, busy: 0 };
+      if (mine !== opening) return new Side(opened).retire();
+      side?.retire();
+      side = new Side(opened);
       say(`“${titleOf(side.model)}” runs on the CPU beside the page’s model.`);
       render();
     } catch (err) {
@@ -217,7 +195,7 @@ export function mountCompare({ state, engine, openSide, doc = document }) {
     fillOptions();
     // The other model became the page's: the two swap places (the previous page model is compared).
     if (side?.model.entry.name === pageName) {
-      retire(side);
+      side.retire();
       side = null;
       render();
       choose(state.models.some((m) => m.name === before) ? before : '');
