@@ -40,6 +40,7 @@ export class LatentMap {
     this.map = null;
     this.z = null;
     this.posterior = null;
+    this.regions = null;
     this.dragging = false;
     this.frame = 0;
     canvas.addEventListener('pointerdown', (e) => this.#pointer(e, true));
@@ -59,6 +60,7 @@ export class LatentMap {
     this.map = null;
     this.z = new Float32Array(latentDim);
     this.posterior = null;
+    this.regions = null;
     if (map && Array.isArray(map.points) && map.axes?.[0]?.length === latentDim) {
       const origin = Float32Array.from(map.origin);
       const axes = map.axes.map((a) => Float32Array.from(a));
@@ -89,6 +91,16 @@ export class LatentMap {
 
   setZ(z) {
     this.z = Float32Array.from(z);
+    this.#schedule();
+  }
+
+  /**
+   * A background under the dots: `regions` {cols, rows, rgba} is one RGBA pixel per cell of
+   * a grid over the map's box (rows from the top), or null for none.
+   */
+  setRegions(regions) {
+    if (regions === this.regions) return;
+    this.regions = regions;
     this.#schedule();
   }
 
@@ -163,15 +175,16 @@ export class LatentMap {
   #scatter() {
     const { width, height } = this.canvas;
     const key = `${width}x${height}`;
-    if (this.layer?.map === this.map && this.layer.key === key) return this.layer.canvas;
+    if (this.layer?.map === this.map && this.layer.regions === this.regions && this.layer.key === key) return this.layer.canvas;
     const canvas = this.layer?.canvas ?? document.createElement('canvas');
     canvas.width = width;
     canvas.height = height;
     const ctx = canvas.getContext('2d');
     ctx.fillStyle = '#fff';
     ctx.fillRect(0, 0, width, height);
+    if (this.map && this.regions) this.#drawRegions(ctx);
     if (this.map) this.#drawScatter(ctx);
-    this.layer = { map: this.map, key, canvas };
+    this.layer = { map: this.map, regions: this.regions, key, canvas };
     return canvas;
   }
 
@@ -181,6 +194,18 @@ export class LatentMap {
     if (!this.map) return;
     if (this.posterior) this.#drawPosterior(ctx);
     if (this.z) this.#drawZ(ctx);
+  }
+
+  /** The regions' cells scaled up to the canvas, smoothed so that borders blend rather than step. */
+  #drawRegions(ctx) {
+    const { cols, rows, rgba } = this.regions;
+    const cells = document.createElement('canvas');
+    cells.width = cols;
+    cells.height = rows;
+    cells.getContext('2d').putImageData(new ImageData(rgba, cols, rows), 0, 0);
+    ctx.imageSmoothingEnabled = true;
+    ctx.imageSmoothingQuality = 'high';
+    ctx.drawImage(cells, 0, 0, this.canvas.width, this.canvas.height);
   }
 
   #drawScatter(ctx) {

@@ -4,7 +4,7 @@
 //
 // Events: 'models' (the index), 'selected' (the entry the first load shows), 'preview' (a
 // manifest before its model starts), 'failed' (no model could be loaded), 'model',
-// 'z' {t, source, dim}, 'posterior', 'anchors', 'view' (changed keys), 'drawing'.
+// 'z' {t, source, dim}, 'posterior', 'anchors', 'view' (changed keys), 'drawing', 'classifier'.
 
 import { Emitter } from './lib/emitter.js';
 import { clamp } from './lib/format.js';
@@ -71,8 +71,14 @@ export class State extends Emitter {
   posterior = null;
   /** The drawing as the encoder saw it: {pixels ([0, 1] floats), width, height}, or null. */
   drawing = null;
-  /** How the dimensions are shown: most informative first, inactive ones collapsed. */
-  view = { order: 'kl', inactive: 'hidden', interp: 'linear', temperature: 1 };
+  /** How the dimensions are shown: most informative first, inactive ones collapsed; class regions on the map or not. */
+  view = { order: 'kl', inactive: 'hidden', interp: 'linear', temperature: 1, regions: false };
+  /**
+   * The current model's digit classifier ({model, classes, classify(images, n)}: see
+   * panels/classifier.js), or null while there is none; then `noClassifier` says why.
+   */
+  classifier = null;
+  noClassifier = '';
 
   get latentDim() {
     return this.model?.latentDim ?? 0;
@@ -119,12 +125,18 @@ export class State extends Emitter {
     this.emit('drawing', drawing);
   }
 
+  setClassifier(classifier, why = '') {
+    this.classifier = classifier;
+    this.noClassifier = classifier ? '' : why;
+    this.emit('classifier', classifier);
+  }
+
   setAnchor(k, v) {
     this.anchors[k] = Float32Array.from(v);
     this.emit('anchors', this.anchors);
   }
 
-  /** Changes view options ({order, inactive, interp, temperature}); emits the keys that changed. */
+  /** Changes view options ({order, inactive, interp, temperature, regions}); emits the keys that changed. */
   setView(patch) {
     const changed = Object.keys(patch).filter((k) => this.view[k] !== patch[k]);
     Object.assign(this.view, patch);

@@ -1,5 +1,5 @@
 // The address holds the view: model, z, anchors A–D, order, inactive dimensions shown or
-// not, interpolation and temperature.
+// not, interpolation, temperature and the map's class regions (only when on).
 // It follows every change (throttled) and, on the first load, restores what it says.
 
 import * as lm from '../lib/latent-math.js';
@@ -21,6 +21,8 @@ export function mountAddress({ state, messages, loc = location, hist = history }
       p.set('inactive', state.view.inactive);
       p.set('interp', state.view.interp);
       p.set('t', String(state.view.temperature));
+      if (state.view.regions) p.set('regions', 'on');
+      else p.delete('regions');
       hist.replaceState(null, '', `${loc.pathname}?${p}`);
     }, 250);
   }
@@ -52,6 +54,7 @@ export function mountAddress({ state, messages, loc = location, hist = history }
     if (inactive === 'shown' || inactive === 'hidden') view.inactive = inactive;
     const t = Number(params.get('t'));
     if (params.has('t') && t >= 0.1 && t <= 2) view.temperature = t;
+    if (params.get('regions') === 'on') view.regions = true;
     state.setView(view);
     if (bad.length) messages.error(`The address has values that do not fit this model (${bad.join(', ')}); they were ignored.`, 'url');
     return { z, anchors };
