@@ -1,9 +1,10 @@
-// lib/likelihood.js under Node: the Bernoulli cross-entropy, the analytic KL, and the
-// importance-sampled −log p(x), checked on cases with known answers.
+// lib/likelihood.js under Node: the Bernoulli cross-entropy, the analytic KL, the
+// importance-sampled −log p(x) and its place among the test set's percentiles, checked on
+// cases with known answers.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { explain, klToPrior, pixelBce, posteriorDraws } from '../www/lib/likelihood.js';
+import { explain, fractionWorse, klToPrior, pixelBce, posteriorDraws, typicalityText } from '../www/lib/likelihood.js';
 
 const close = (a, b, tol = 1e-5) => Math.abs(a - b) <= tol;
 
@@ -56,4 +57,41 @@ test('the importance estimate never exceeds the −ELBO of the same samples (Jen
   }
   assert.ok(r.nll <= r.recon + sampleKl + 1e-9, `${r.nll} ≤ ${r.recon} + ${sampleKl}`);
   assert.ok(r.nll > 0 && r.recon > 0 && r.kl > 0);
+});
+
+test('fractionWorse: the share of test images with a higher −log p(x), read linearly between percentiles', () => {
+  // Percentiles 0..100 of a uniform distribution on [100, 200]: the answer is exact.
+  const uniform = Array.from({ length: 101 }, (_, p) => 100 + p);
+  assert.ok(close(fractionWorse(173, uniform), 0.27));
+  assert.ok(close(fractionWorse(150, uniform), 0.5));
+  assert.ok(close(fractionWorse(100.5, uniform), 0.995));
+  assert.ok(close(fractionWorse(199.25, uniform), 0.0075));
+  // The ends: better than the best test image, worse than the worst.
+  assert.equal(fractionWorse(99, uniform), 1);
+  assert.equal(fractionWorse(100, uniform), 1);
+  assert.equal(fractionWorse(200, uniform), 0);
+  assert.equal(fractionWorse(1e6, uniform), 0);
+  // Uneven steps: halfway between the 10th (20) and the 11th (40) percentile.
+  const uneven = Array.from({ length: 101 }, (_, p) => (p <= 10 ? 2 * p : 20 * (p - 9)));
+  assert.ok(close(fractionWorse(30, uneven), 1 - 10.5 / 100));
+  // A run of equal percentiles (50th to 60th at 7): its middle.
+  const flat = Array.from({ length: 101 }, (_, p) => (p < 50 ? p / 10 : p <= 60 ? 7 : p - 53));
+  assert.ok(close(fractionWorse(7, flat), 1 - 55 / 100));
+  // Fewer percentiles (quartiles) read the same way.
+  assert.ok(close(fractionWorse(25, [0, 10, 20, 30, 40]), 1 - 2.5 / 4));
+});
+
+test('fractionWorse refuses unusable figures; typicalityText says it in words', () => {
+  assert.equal(fractionWorse(5, undefined), null);
+  assert.equal(fractionWorse(5, [3]), null);
+  assert.equal(fractionWorse(5, [3, 2, 4]), null, 'not ascending');
+  assert.equal(fractionWorse(5, [1, NaN, 4]), null);
+  assert.equal(fractionWorse(NaN, [1, 2, 3]), null);
+  assert.equal(typicalityText(0.73), 'more typical than 73 % of test digits');
+  assert.equal(typicalityText(0.5), 'more typical than 50 % of test digits');
+  assert.equal(typicalityText(0.01), 'less typical than 99 % of test digits');
+  assert.equal(typicalityText(0.001), 'less typical than 99 % of test digits', 'not 100 % inside the range');
+  assert.equal(typicalityText(0.9996), 'more typical than 99 % of test digits');
+  assert.equal(typicalityText(0), 'less typical than every test digit');
+  assert.equal(typicalityText(1), 'more typical than every test digit');
 });

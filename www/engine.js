@@ -26,6 +26,7 @@ export class Engine extends Emitter {
   #main = [];
   #painted = false;
   #fault = () => false;
+  #oneOff = 0;
 
   constructor({ state, stats, messages }) {
     super();
@@ -33,6 +34,7 @@ export class Engine extends Emitter {
     this.stats = stats;
     this.messages = messages;
     this.firstImage = new Promise((resolve) => this.once('first-image', resolve));
+    this.countBusy(() => this.#oneOff);
     this.decoder = this.#track(new DecodeScheduler({
       run: (zv) => this.explorer.decode(zv),
       apply: (pixels) => {
@@ -167,6 +169,44 @@ export class Engine extends Emitter {
     const pixels = await this.#decodeInChunks(ex, zs, n);
     if (pixels?.length !== n * this.imagePixels) throw new Error(`the decoder returned ${pixels?.length ?? 'no'} values for ${n} images`);
     return pixels;
+  }
+
+  /**
+   * A one-off encoding of n images (`pixels`: grey levels in [0, 1], image after image, or a
+   * function (start, count) giving those of a range, so the caller need not hold all as
+   * floats), in chunks that each wait for the main image. Resolves to {mu, logVar} (n × latent
+   * size each), or to null when the explorer was replaced meanwhile: the rows would mix models.
+   */
+  async encodeOnce(pixels, n, { onProgress } = {}) {
+    const ex = this.explorer;
+    if (!ex) throw new Error('no model is loaded yet');
+    const dim = this.state.latentDim;
+    const size = this.imagePixels;
+    const cpu = backendOf(ex) === Backend.CPU;
+    const chunk = cpu ? 64 : 1024;
+    const mu = new Float32Array(n * dim);
+    const logVar = new Float32Array(n * dim);
+    for (let start = 0; start < n; start += chunk) {
+      await this.mainIdle();
+      if (ex !== this.explorer) return null;
+      const m = Math.min(chunk, n - start);
+      const input = typeof pixels === 'function' ? pixels(start, m) : pixels.subarray(start * size, (start + m) * size);
+      // Counted as running work, so that a swap meanwhile frees the old explorer only after it.
+      this.#oneOff++;
+      let r;
+      try {
+        r = await ex.encodeBatch(input, m);
+      } finally {
+        this.#oneOff--;
+      }
+      if (ex !== this.explorer) return null;
+      if (r?.mu?.length !== m * dim || r?.logVar?.length !== m * dim) throw new Error(`the encoder returned ${r?.mu?.length ?? 'no'} means for ${m} images of ${dim} dimensions`);
+      mu.set(r.mu, start * dim);
+      logVar.set(r.logVar, start * dim);
+      onProgress?.(start + m);
+      if (cpu) await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    return { mu, logVar };
   }
 
   /**

@@ -2,7 +2,8 @@
 // importance-sampled −log p(x), against the test set's average, and paints where the
 // reconstruction misses. Checked against an independent computation: a second explorer of the
 // same model encodes the encoder input the page shows and decodes its μ, and the KL and the
-// reconstruction error are computed here. A scribble reads as unlike the training digits.
+// reconstruction error are computed here; its place among the test digits' −log p(x) is
+// computed here from the bundle's percentiles. A scribble and a letter read as atypical.
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +18,27 @@ before(async () => {
 after(async () => {
   await server?.stop();
 });
+
+/** A capital H: a letter, not a digit. */
+const H = [[[0.25, 0.1], [0.25, 0.9]], [[0.75, 0.1], [0.75, 0.9]], [[0.25, 0.5], [0.75, 0.5]]];
+
+/**
+ * The share of test digits with a higher −log p(x) than `nll`, from their percentiles 0..100
+ * (linear between them; all beyond the lowest, none beyond the highest).
+ */
+function worseShare(nll, q) {
+  if (nll <= q[0]) return 1;
+  if (nll >= q[100]) return 0;
+  const i = q.findLastIndex((v) => v <= nll);
+  return 1 - (i + (nll - q[i]) / (q[i + 1] - q[i])) / 100;
+}
+
+/** "more typical than 73 % of test digits" → {more: true, pct: 73}; "every" → pct 100. */
+function typicality(reference) {
+  const m = /your drawing is (more|less) typical than (?:(\d+) % of test digits|every test digit)/.exec(reference);
+  assert.ok(m, reference);
+  return { more: m[1] === 'more', pct: m[2] === undefined ? 100 : Number(m[2]) };
+}
 
 /** The page's figures, parsed from its sentence. */
 async function figures(page) {
@@ -35,7 +57,7 @@ async function figures(page) {
 describe('Your drawing (CPU backend)', () => {
   const browser = browserForSuite({ webgpu: false });
 
-  test('a drawn 7: the −ELBO splits into reconstruction + KL, matching an independent computation; a scribble is flagged', T, async () => {
+  test('a drawn 7: the −ELBO splits into reconstruction + KL, matching an independent computation, and is placed among the test digits by −log p(x); a scribble and a letter read as atypical', T, async () => {
     const s = await openPage(browser(), server, '?backend=cpu&model=mnist-mlp-32');
     try {
       const { page, log } = s;
@@ -48,6 +70,16 @@ describe('Your drawing (CPU backend)', () => {
       assert.ok(Math.abs(f.negElbo - (f.recon + f.kl)) <= 0.15, `${f.negElbo} = ${f.recon} + ${f.kl}`);
       assert.ok(f.nll <= f.negElbo + 3, `the importance estimate ${f.nll} is not above the −ELBO ${f.negElbo} (beyond sampling noise)`);
       assert.match(f.reference, /^The test digits average a −ELBO of 98\.7 nats: /);
+      // Its place among the test digits' −log p(x), from the bundle's percentiles.
+      const { likelihood } = await log.manifest();
+      assert.equal(likelihood.samples, f.samples, 'the test digits were scored like the drawing');
+      const place = typicality(f.reference);
+      const expected = 100 * worseShare(f.nll, likelihood.quantiles);
+      assert.ok(place.more, `a neat 7 is more typical than most test digits: ${f.reference}`);
+      // The page places the unrounded −log p(x); the sentence gives it to 0.1 nats.
+      const near = [-0.05, 0, 0.05].map((d) => Math.round(100 * worseShare(f.nll + d, likelihood.quantiles)));
+      assert.ok(near.includes(place.pct), `more typical than ${place.pct} %; computed here ${expected.toFixed(2)} % (${near.join(', ')})`);
+      assert.match(f.reference, / \(among 10,000 scored the same way\)\.$/);
 
       // Independently: encode the encoder input the page shows, decode μ, and compute here.
       const independent = await page.evaluate(async () => {
@@ -80,6 +112,15 @@ describe('Your drawing (CPU backend)', () => {
       const g = await figures(page);
       assert.ok(g.negElbo > 2 * f.negElbo, `scribble ${g.negElbo} vs digit ${f.negElbo}`);
       assert.match(g.reference, /very unlike the digits it was trained on/);
+      assert.match(g.reference, /your drawing is less typical than (every test digit|99 % of test digits)/);
+      assert.ok(g.nll > likelihood.quantiles[99], `the scribble's −log p(x) ${g.nll} is beyond the test set's 99th percentile`);
+
+      // A letter is no digit either.
+      await page.getByRole('button', { name: 'Clear', exact: true }).click();
+      await drawStrokes(page, H);
+      await page.waitForFunction((before) => document.getElementById('explain-figures').textContent !== before, await page.locator('#explain-figures').textContent(), { timeout: 60_000 });
+      const h = await figures(page);
+      assert.match(h.reference, /your drawing is less typical than (every test digit|9\d % of test digits)/, h.reference);
       assert.deepEqual(log.pageErrors, []);
       assert.deepEqual(log.consoleErrors, []);
     } finally {

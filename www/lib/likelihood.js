@@ -64,3 +64,40 @@ export function explain({ x, mu, sigma, eps, decoded }) {
   const nll = -(top + Math.log(sum(logW.map((w) => Math.exp(w - top))) / k));
   return { recon, kl, negElbo: recon + kl, nll, samples: k };
 }
+
+/**
+ * Where −log p(x) = `nll` falls among a test set's, given its percentiles (`quantiles[p]` for
+ * p = 0..100, ascending): the fraction of test images with a higher (worse) value, reading
+ * the distribution linearly between percentiles. Below the lowest (the best test image) it is
+ * 1, above the highest 0; on a run of equal percentiles, the middle of the run. null when the
+ * figures are unusable.
+ */
+export function fractionWorse(nll, quantiles) {
+  const q = quantiles;
+  if (!Array.isArray(q) || q.length < 2 || !Number.isFinite(nll)) return null;
+  for (let i = 0; i < q.length; i++) if (!Number.isFinite(q[i]) || (i > 0 && q[i] < q[i - 1])) return null;
+  const last = q.length - 1;
+  let below = 0;
+  while (below <= last && q[below] < nll) below++;
+  let equal = 0;
+  while (below + equal <= last && q[below + equal] === nll) equal++;
+  let rank; // in percentile steps, 0..last
+  if (equal > 0) rank = below + (equal - 1) / 2;
+  else if (below === 0) rank = 0;
+  else if (below > last) rank = last;
+  else rank = below - 1 + (nll - q[below - 1]) / (q[below] - q[below - 1]);
+  return 1 - rank / last;
+}
+
+/**
+ * A fraction from fractionWorse in words: "more typical than 73 % of test digits", "less
+ * typical than 99 % of test digits", or "… every test digit" beyond the ends. Rounded so that
+ * neither 0 % nor 100 % is claimed inside the range.
+ */
+export function typicalityText(worse, what = 'test digits') {
+  const one = what.replace(/s$/, '');
+  if (worse >= 1) return `more typical than every ${one}`;
+  if (worse <= 0) return `less typical than every ${one}`;
+  const pct = (f) => Math.min(99, Math.max(1, Math.round(100 * f)));
+  return worse >= 0.5 ? `more typical than ${pct(worse)} % of ${what}` : `less typical than ${pct(1 - worse)} % of ${what}`;
+}

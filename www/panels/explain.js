@@ -2,7 +2,7 @@
 // reconstruction and KL, an importance-sampled −log p(x), both next to the test set's average,
 // and a map of where the reconstruction misses (per-pixel cross-entropy at z = μ).
 
-import { explain, pixelBce, posteriorDraws } from '../lib/likelihood.js';
+import { explain, fractionWorse, pixelBce, posteriorDraws, typicalityText } from '../lib/likelihood.js';
 import { randn } from '../lib/latent-math.js';
 
 /** Samples of q(z|x) for the estimates (one batched decode with z = μ first). */
@@ -57,9 +57,10 @@ export function mountExplain({ state, engine, messages, doc = document }) {
       paintHeat(bce, drawing);
       figures.textContent = `−ELBO ${r.negElbo.toFixed(1)} nats = reconstruction ${r.recon.toFixed(1)} + KL ${r.kl.toFixed(1)}; −log p(x) ≈ ${r.nll.toFixed(1)} nats (importance-sampled, ${r.samples} samples).`;
       const test = model.manifest.metrics?.test_loss_nats;
-      reference.textContent = Number.isFinite(test)
-        ? `The test digits average a −ELBO of ${test.toFixed(1)} nats: ${describe(r.negElbo / test)}.`
-        : '';
+      reference.textContent = [
+        Number.isFinite(test) ? `The test digits average a −ELBO of ${test.toFixed(1)} nats: ${describe(r.negElbo / test)}.` : '',
+        placeAmongTest(r.nll, model.manifest.likelihood),
+      ].filter(Boolean).join(' ');
       heat.setAttribute('aria-label', `Reconstruction error: ${(bce.reduce((a, v) => a + v, 0)).toFixed(1)} nats over ${n} pixels at z = μ; brightest where the reconstruction misses the drawing`);
       empty.hidden = true;
       result.hidden = false;
@@ -79,6 +80,18 @@ export function mountExplain({ state, engine, messages, doc = document }) {
     empty.hidden = false;
     result.hidden = true;
   });
+}
+
+/**
+ * The drawing's −log p(x) among the test set's (the bundle's percentiles, estimated the same
+ * way), in words; why not, when the bundle has no such figures.
+ */
+function placeAmongTest(nll, likelihood) {
+  const worse = fractionWorse(nll, likelihood?.quantiles);
+  if (worse === null) return 'This model’s bundle has no −log p(x) figures for its test digits, so the drawing cannot be placed among them.';
+  const images = Number(likelihood.images);
+  const of = Number.isInteger(images) && images > 0 ? ` (among ${images.toLocaleString('en')} scored the same way)` : '';
+  return `By its −log p(x), your drawing is ${typicalityText(worse)}${of}.`;
 }
 
 /** The drawing's −ELBO against the test set's average, in words. */
